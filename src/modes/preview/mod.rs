@@ -1,0 +1,307 @@
+//! mode: preview — a Neon branch per pull request: found or created, waited for, handed
+//! out as connection URLs; deleted when the PR closes.
+
+pub mod naming;
+
+use crate::error::{Error, Result};
+use crate::event::{Event, PullRequest};
+use crate::host::Host;
+use crate::inputs::Inputs;
+use crate::neon::types::{Branch, Endpoint, NewBranch};
+use crate::neon::NeonClient;
+use crate::runtime::Runtime;
+use crate::url::build_pg_url;
+
+/// Neon keeps a branch at most 30 days after `expires_at` is set.
+const MAX_TTL_MS: u64 = 30 * 86_400_000;
+
+struct Settings {
+    api_key: String,
+    project_id: String,
+    api_host: String,
+    branch_template: String,
+    parent: Option<String>,
+    parent_timestamp: Option<String>,
+    parent_lsn: Option<String>,
+    ttl_ms: Option<u64>,
+    suspend_timeout: Option<i64>,
+    role: Option<String>,
+    database: Option<String>,
+    reset_on_push: Option<bool>,
+}
+
+fn settings<H: Host>(host: &H) -> Result<Settings> {
+    let inputs = Inputs::new(host);
+    let ttl = inputs.duration_ms("branch-ttl", 0, MAX_TTL_MS)?;
+    let suspend = inputs.optional("suspend-timeout").map(|raw| {
+        crate::inputs::parse_duration_ms(&raw)
+            .map(|ms| (ms / 1000) as i64)
+            .ok_or_else(|| {
+                Error::input(
+                    "suspend-timeout",
+                    format!("`{raw}` is not a duration, e.g. 300s or 5m"),
+                )
+            })
+    });
+    Ok(Settings {
+        api_key: inputs.get("neon-api-key"),
+        project_id: inputs.get("neon-project-id"),
+        api_host: inputs
+            .optional("neon-api-host")
+            .unwrap_or_else(|| crate::neon::DEFAULT_API_HOST.to_string()),
+        branch_template: inputs
+            .optional("branch-name")
+            .unwrap_or_else(|| naming::DEFAULT_TEMPLATE.to_string()),
+        parent: inputs.optional("parent"),
+        parent_timestamp: inputs.optional("parent-timestamp"),
+        parent_lsn: inputs.optional("parent-lsn"),
+        ttl_ms: (ttl > 0).then_some(ttl),
+        suspend_timeout: suspend.transpose()?,
+        role: inputs.optional("role"),
+        database: inputs.optional("database"),
+        reset_on_push: match inputs.optional("reset-on-push") {
+            Some(_) => Some(inputs.bool("reset-on-push", true)?),
+            None => None,
+        },
+    })
+}
+
+pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
+    let settings = settings(&rt.host)?;
+    let event = Event::load(&rt.host)?;
+    let pr = event.pull_request().ok_or_else(|| {
+        Error::Event(format!(
+            "mode: preview runs on `pull_request` events, but this run was triggered by `{}`; add `on: pull_request: types: [opened, reopened, synchronize, closed]` to the workflow",
+            if event.name.is_empty() { "an unknown event" } else { &event.name }
+        ))
+    })?;
+    if settings.api_key.is_empty() {
+        let actor = rt.host.env("GITHUB_ACTOR").unwrap_or_default();
+        if pr.from_fork || actor == "dependabot[bot]" {
+            // Forks and Dependabot get no repository secrets: succeed without touching
+            // anything rather than fail every contributor's PR.
+            rt.notice("neon-gitops preview skipped: `neon-api-key` is empty because pull requests from forks (and Dependabot) do not receive repository secrets. No preview branch is created for this PR.");
+            return Ok(());
+        }
+        return Err(Error::input(
+            "neon-api-key",
+            "is required for mode: preview: pass `${{ secrets.NEON_API_KEY }}` (Neon console → Account settings → API keys)",
+        ));
+    }
+    if settings.project_id.is_empty() {
+        return Err(Error::input(
+            "neon-project-id",
+            "is required for mode: preview (Neon console → Project settings → General → Project ID)",
+        ));
+    }
+    let name = naming::branch_name(
+        &settings.branch_template,
+        pr.number,
+        &pr.head_ref,
+        &pr.head_sha,
+    );
+    let neon = NeonClient::new(
+        rt,
+        &settings.api_host,
+        &settings.api_key,
+        &settings.project_id,
+    );
+    rt.output("branch_name", &name);
+
+    if pr.action == "closed" {
+        return close(rt, &neon, &name).await;
+    }
+    let (branch, created) = find_or_create(rt, &neon, &settings, &pr, &name).await?;
+    rt.output("branch_id", &branch.id);
+    rt.output("created", if created { "true" } else { "false" });
+    let reset = settings.reset_on_push.unwrap_or(pr.action == "synchronize");
+    if !created && reset {
+        if let Some(parent) = &branch.parent_id {
+            rt.info(&format!("Resetting {name} to its parent's current state"));
+            neon.restore_branch(&branch.id, parent, None).await?;
+        }
+    }
+    let endpoint = read_write_endpoint(&neon, &branch).await?;
+    connection_outputs(rt, &neon, &settings, &branch, &endpoint).await?;
+    rt.info(&format!(
+        "Preview branch {name} ({}) is {}",
+        branch.id,
+        if created { "created" } else { "ready (reused)" }
+    ));
+    Ok(())
+}
+
+async fn close<H: Host>(rt: &Runtime<H>, neon: &NeonClient<'_, H>, name: &str) -> Result<()> {
+    match neon.find_branch_by_name(name).await? {
+        Some(branch) => {
+            neon.delete_branch(&branch.id).await.map_err(|e| match &e {
+                Error::Http(h) if h.status() == Some(422) || h.status() == Some(409) => Error::Failed(format!(
+                    "cannot delete preview branch {name}: {e}. Delete or re-parent its child branches first"
+                )),
+                _ => e,
+            })?;
+            rt.info(&format!("Deleted preview branch {name} ({})", branch.id));
+        }
+        None => rt.info(&format!("Preview branch {name} is already gone")),
+    }
+    Ok(())
+}
+
+async fn find_or_create<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    settings: &Settings,
+    pr: &PullRequest,
+    name: &str,
+) -> Result<(Branch, bool)> {
+    if let Some(existing) = neon.find_branch_by_name(name).await? {
+        neon.wait_for_branch_idle(&existing.id).await?;
+        return Ok((existing, false));
+    }
+    let parent_id = match &settings.parent {
+        Some(parent) => Some(
+            neon.resolve_branch(parent)
+                .await?
+                .ok_or_else(|| {
+                    Error::input(
+                        "parent",
+                        format!(
+                            "no branch named or with id `{parent}` in project {}",
+                            settings.project_id
+                        ),
+                    )
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let mut annotations = vec![
+        ("github-pr-number".to_string(), pr.number.to_string()),
+        ("github-head-sha".to_string(), pr.head_sha.clone()),
+        ("created-by".to_string(), "neon-gitops".to_string()),
+    ];
+    if let Some(repo) = rt.host.env("GITHUB_REPOSITORY") {
+        annotations.push(("github-repo".to_string(), repo));
+    }
+    let new = NewBranch {
+        name: name.to_string(),
+        parent_id,
+        parent_lsn: settings.parent_lsn.clone(),
+        parent_timestamp: settings.parent_timestamp.clone(),
+        expires_at: settings
+            .ttl_ms
+            .map(|ttl| crate::time::rfc3339(rt.host.now_ms() + ttl as f64)),
+        suspend_timeout_seconds: settings.suspend_timeout,
+        annotations,
+    };
+    let created = neon.create_branch(&new).await?;
+    Ok((created.branch, true))
+}
+
+async fn read_write_endpoint<H: Host>(
+    neon: &NeonClient<'_, H>,
+    branch: &Branch,
+) -> Result<Endpoint> {
+    let endpoints = neon.branch_endpoints(&branch.id).await?;
+    endpoints
+        .into_iter()
+        .find(|e| e.kind == "read_write")
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "branch {} has no read_write compute endpoint; add one in the Neon console or delete the branch so the action recreates it",
+                branch.name
+            ))
+        })
+}
+
+/// Pick the only role/database, or the one the inputs name.
+fn pick(input: &str, given: &Option<String>, available: Vec<String>, what: &str) -> Result<String> {
+    match given {
+        Some(name) if available.contains(name) => Ok(name.clone()),
+        Some(name) => Err(Error::input(
+            input,
+            format!(
+                "{what} `{name}` does not exist on the branch; available: {}",
+                available.join(", ")
+            ),
+        )),
+        None if available.len() == 1 => Ok(available[0].clone()),
+        None => Err(Error::input(
+            input,
+            format!(
+                "is required because the branch has {} {what}s ({}); set `{input}:` to one of them",
+                available.len(),
+                available.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The pooled host is the endpoint's host with `-pooler` after its first DNS label.
+pub fn pooled_host(host: &str) -> String {
+    match host.find('.') {
+        Some(i) => format!("{}-pooler{}", &host[..i], &host[i..]),
+        None => format!("{host}-pooler"),
+    }
+}
+
+async fn connection_outputs<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    settings: &Settings,
+    branch: &Branch,
+    endpoint: &Endpoint,
+) -> Result<()> {
+    let roles: Vec<String> = neon
+        .roles(&branch.id)
+        .await?
+        .into_iter()
+        .filter(|r| r.protected != Some(true))
+        .map(|r| r.name)
+        .collect();
+    let role = pick("role", &settings.role, roles, "role")?;
+    let databases: Vec<String> = neon
+        .databases(&branch.id)
+        .await?
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    let database = pick("database", &settings.database, databases, "database")?;
+    let password = neon.reveal_password(&branch.id, &role).await?;
+    let pooled = pooled_host(&endpoint.host);
+    let url = build_pg_url(&role, &password, &endpoint.host, &database);
+    let url_pooled = build_pg_url(&role, &password, &pooled, &database);
+    rt.secret_output("password", &password);
+    rt.secret_output("db_url", &url);
+    rt.secret_output("db_url_pooled", &url_pooled);
+    rt.output("db_host", &endpoint.host);
+    rt.output("db_host_pooled", &pooled);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooled_host_inserts_suffix_after_first_label() {
+        assert_eq!(
+            pooled_host("ep-cool-1.us-east-2.aws.neon.tech"),
+            "ep-cool-1-pooler.us-east-2.aws.neon.tech"
+        );
+        assert_eq!(
+            pooled_host("ep-x.emulator.localhost:6543"),
+            "ep-x-pooler.emulator.localhost:6543"
+        );
+    }
+
+    #[test]
+    fn role_choice_lists_what_exists() {
+        let err = pick("role", &None, vec!["a".into(), "b".into()], "role").unwrap_err();
+        assert!(err.to_string().contains("a, b"), "{err}");
+        assert_eq!(
+            pick("role", &None, vec!["only".into()], "role").unwrap(),
+            "only"
+        );
+    }
+}

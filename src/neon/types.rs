@@ -1,0 +1,98 @@
+//! The parts of Neon's API objects the action reads. Unknown fields are ignored, missing
+//! optional ones default: the API grows, the action keeps working.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Branch {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub parent_id: Option<String>,
+    pub default: bool,
+    pub current_state: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Endpoint {
+    pub id: String,
+    pub branch_id: String,
+    pub host: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub current_state: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Operation {
+    pub id: String,
+    pub action: String,
+    pub status: String,
+    pub branch_id: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Operation {
+    /// Neon's terminal statuses. `failed` and `error` are failures; `cancelled` and
+    /// `skipped` end the operation without harm.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "finished" | "failed" | "error" | "cancelled" | "skipped"
+        )
+    }
+    pub fn failed(&self) -> bool {
+        matches!(self.status.as_str(), "failed" | "error")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Database {
+    pub id: serde_json::Value,
+    pub name: String,
+    pub owner_name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Role {
+    pub name: String,
+    pub protected: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub default_branch_id: Option<String>,
+}
+
+/// What a mutating call returns: the object plus the operations to wait for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct BranchOperations {
+    pub branch: Branch,
+    pub endpoints: Vec<Endpoint>,
+    pub operations: Vec<Operation>,
+}
+
+/// Options for a new branch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewBranch {
+    pub name: String,
+    pub parent_id: Option<String>,
+    pub parent_lsn: Option<String>,
+    pub parent_timestamp: Option<String>,
+    pub expires_at: Option<String>,
+    pub suspend_timeout_seconds: Option<i64>,
+    /// `annotation_value`: links the branch to its repo/PR in the console.
+    pub annotations: Vec<(String, String)>,
+}

@@ -1,0 +1,141 @@
+//! [`Runtime`]: the host plus the secret registry. Every line the core shows a user goes
+//! through here, so a secret registered once is masked with the runner *and* scrubbed from
+//! our own text (error messages that echo a connection string, psql output, API bodies).
+
+use crate::host::{Annotation, Host, Level};
+use std::cell::RefCell;
+
+pub struct Runtime<H: Host> {
+    pub host: H,
+    secrets: RefCell<Vec<String>>,
+}
+
+impl<H: Host> Runtime<H> {
+    pub fn new(host: H) -> Self {
+        Runtime {
+            host,
+            secrets: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Register a secret: masked with the runner before anything else can print it, and
+    /// scrubbed from everything we print ourselves. URL-encoded forms are registered too,
+    /// because a password inside a connection URL appears percent-encoded.
+    pub fn secret(&self, value: &str) {
+        if value.is_empty() || self.secrets.borrow().iter().any(|s| s == value) {
+            return;
+        }
+        let mut forms = vec![value.to_string()];
+        let encoded = crate::url::encode_component(value);
+        if encoded != value {
+            forms.push(encoded);
+        }
+        for form in forms {
+            self.host.mask(&form);
+            self.secrets.borrow_mut().push(form);
+        }
+        // Longest first, so a secret that contains another is replaced whole.
+        self.secrets
+            .borrow_mut()
+            .sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    /// Register a connection URL: its password and the whole URL.
+    pub fn secret_url(&self, url: &str) {
+        if let Some(password) = crate::url::password_of(url) {
+            self.secret(&password);
+        }
+        self.secret(url);
+    }
+
+    /// Remove every registered secret and any `scheme://user:password@` credentials.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in self.secrets.borrow().iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+        crate::url::scrub_credentials(&out)
+    }
+
+    pub fn log(&self, level: Level, message: &str) {
+        self.host.log(level, &self.scrub(message));
+    }
+    pub fn info(&self, message: &str) {
+        self.log(Level::Info, message)
+    }
+    pub fn debug(&self, message: &str) {
+        self.log(Level::Debug, message)
+    }
+    pub fn notice(&self, message: &str) {
+        self.log(Level::Notice, message)
+    }
+    pub fn warning(&self, message: &str) {
+        self.log(Level::Warning, message)
+    }
+
+    pub fn annotate(&self, level: Level, annotation: &Annotation) {
+        let mut clean = annotation.clone();
+        clean.message = self.scrub(&clean.message);
+        clean.title = clean.title.map(|t| self.scrub(&t));
+        self.host.annotate(level, &clean);
+    }
+
+    /// A non-secret output: scrubbed like any other text.
+    pub fn output(&self, name: &str, value: &str) {
+        self.host.set_output(name, &self.scrub(value));
+    }
+
+    /// A secret output (password, URL with credentials): masked first, then set verbatim.
+    pub fn secret_output(&self, name: &str, value: &str) {
+        self.secret(value);
+        self.host.set_output(name, value);
+    }
+
+    pub fn summary(&self, markdown: &str) {
+        self.host.append_summary(&self.scrub(markdown));
+    }
+
+    pub fn group(&self, name: &str) {
+        self.host.start_group(&self.scrub(name));
+    }
+    pub fn end_group(&self) {
+        self.host.end_group();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::testing::TestHost;
+
+    #[test]
+    fn secrets_are_masked_before_use_and_scrubbed_from_text() {
+        let rt = Runtime::new(TestHost::new());
+        rt.secret("p@ss/word");
+        assert_eq!(
+            rt.host.masks.borrow().as_slice(),
+            ["p@ss/word", "p%40ss%2Fword"]
+        );
+        rt.info("connecting with p@ss/word and p%40ss%2Fword");
+        assert_eq!(rt.host.logs.borrow()[0].1, "connecting with *** and ***");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_scrubbed_even_when_unregistered() {
+        let rt = Runtime::new(TestHost::new());
+        rt.warning("psql: could not connect to postgresql://alice:hunter2@db.example.com/app");
+        let line = &rt.host.logs.borrow()[0].1;
+        assert!(!line.contains("hunter2"), "{line}");
+        assert!(line.contains("postgresql://alice:***@db.example.com/app"));
+    }
+
+    #[test]
+    fn secret_outputs_are_masked_before_they_are_set() {
+        let rt = Runtime::new(TestHost::new());
+        rt.secret_output("password", "s3cr3t");
+        assert_eq!(rt.host.masks.borrow()[0], "s3cr3t");
+        assert_eq!(rt.host.output("password").as_deref(), Some("s3cr3t"));
+    }
+}
