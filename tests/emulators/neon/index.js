@@ -169,3 +169,13 @@ async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(1
 }
 
 module.exports = { startNeonEmulator };
+
+// Node >= 22's test runner does not expand a directory argument: given
+// `node --test tests/emulators/neon/` it runs this directory as a module, i.e. this
+// file. So, when run as the main module, load the emulator's own test files (each
+// wraps its tests in a describe(), so their before/after hooks stay separate).
+if (require.main === module) {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.test.js')).sort()) require(path.join(__dirname, f));
+}

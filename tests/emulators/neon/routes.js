@@ -258,11 +258,13 @@ const handlers = {
     for (const r of parent.roles.values()) branch.roles.set(r.name, { name: r.name, protected: r.protected, createdAt: now, updatedAt: now });
     if (body.annotation_value) branch.annotation = { value: { ...body.annotation_value }, createdAt: now, updatedAt: now };
 
+    // Operations start once the copy exists, so their full duration is observable.
+    const opsStart = Date.now();
     const ops = [ctx.ops.schedule({
       action: 'create_timeline',
       branchId: branch.id,
       durationMs: ctx.options.operationMs,
-      now,
+      now: opsStart,
       onFinish: (t) => { branch.currentState = 'ready'; branch.stateChangedAt = t; },
     })];
     const endpoints = endpointsReq.map((e) => {
@@ -276,7 +278,7 @@ const handlers = {
         provisioner: e.provisioner,
         now,
       });
-      ops.push(scheduleStart(ctx, ep, now));
+      ops.push(scheduleStart(ctx, ep, opsStart));
       return ep;
     });
     const primary = endpoints.find((e) => e.type === 'read_write') || endpoints[0];
@@ -395,13 +397,14 @@ const handlers = {
     target.updatedAt = now;
 
     const ops = [];
+    const opsStart = Date.now();
     for (const ep of endpoints) {
-      ops.push(ctx.ops.schedule({ action: 'suspend_compute', branchId: target.id, endpointId: ep.id, durationMs: ctx.options.operationMs, now }));
+      ops.push(ctx.ops.schedule({ action: 'suspend_compute', branchId: target.id, endpointId: ep.id, durationMs: ctx.options.operationMs, now: opsStart }));
       ep.currentState = 'idle';
       ep.updatedAt = now;
-      ops.push(scheduleStart(ctx, ep, now));
+      ops.push(scheduleStart(ctx, ep, opsStart));
     }
-    if (ops.length === 0) ops.push(ctx.ops.schedule({ action: 'apply_config', branchId: target.id, durationMs: ctx.options.operationMs, now }));
+    if (ops.length === 0) ops.push(ctx.ops.schedule({ action: 'apply_config', branchId: target.id, durationMs: ctx.options.operationMs, now: opsStart }));
     return { status: 200, body: { branch: state.branchView(target), operations: opViews(ctx, ops) } };
   },
 
