@@ -499,6 +499,7 @@ async function runAction(opts = {}) {
     preMasked = [],
     timeoutMs = 120000,
     killAfterMs,
+    killOn,
     killSignal = 'SIGTERM',
     post = false,
     state: carriedState = {},
@@ -637,7 +638,7 @@ async function runAction(opts = {}) {
       : [];
 
     const raw = await execute({
-      nodePath, script: path.resolve(actionDir, entry), cwd: workspace, env: childEnv, files, timeoutMs, killAfterMs, killSignal,
+      nodePath, script: path.resolve(actionDir, entry), cwd: workspace, env: childEnv, files, timeoutMs, killAfterMs, killOn, killSignal,
     });
 
     const read = (f) => fs.readFileSync(f, 'utf8');
@@ -678,7 +679,7 @@ async function runAction(opts = {}) {
  * Spawns the entry with stdout/stderr redirected to files and samples file sizes
  * while it runs (see the module comment for why).
  */
-function execute({ nodePath, script, cwd, env, files, timeoutMs, killAfterMs, killSignal }) {
+function execute({ nodePath, script, cwd, env, files, timeoutMs, killAfterMs, killOn, killSignal }) {
   return new Promise((resolve, reject) => {
     const outFd = fs.openSync(files.stdout, 'a');
     const errFd = fs.openSync(files.stderr, 'a');
@@ -698,17 +699,34 @@ function execute({ nodePath, script, cwd, env, files, timeoutMs, killAfterMs, ki
     const samples = [];
     const echo = process.env.DEBUG_RUNNER === '1' ? { stdout: 0, stderr: 0 } : null;
     const size = (f) => { try { return fs.statSync(f).size; } catch { return 0; } };
+    let timedOut = false;
+    let killed = null;
+    const kill = (signal) => {
+      if (killed) return;
+      killed = signal;
+      child.kill(signal);
+    };
+    let lastStdout = 0;
     const sample = () => {
       const s = { stderr: size(files.stderr), output: size(files.output), state: size(files.state), env: size(files.env) };
       s.stdout = size(files.stdout); // read last: see module comment
       samples.push(s);
       if (echo) echoNew(echo, files, s);
+      // killOn: cancel at a known point of the run (e.g. "applying 002"), whatever the
+      // machine's speed, instead of after a guessed number of milliseconds.
+      if (killOn && !killed && s.stdout > lastStdout) {
+        lastStdout = s.stdout;
+        const text = fs.readFileSync(files.stdout, 'utf8');
+        if (typeof killOn === 'string' ? text.includes(killOn) : killOn.test(text)) kill(killSignal);
+      }
     };
     const poll = setInterval(sample, POLL_MS);
-    let timedOut = false;
-    let killed = null;
-    const killTimer = killAfterMs != null ? setTimeout(() => { killed = killSignal; child.kill(killSignal); }, killAfterMs) : null;
-    const timeoutTimer = setTimeout(() => { timedOut = true; killed = 'SIGKILL'; child.kill('SIGKILL'); }, timeoutMs);
+    const killTimer = killAfterMs != null ? setTimeout(() => kill(killSignal), killAfterMs) : null;
+    const timeoutTimer = setTimeout(() => {
+      timedOut = true;
+      killed = null; // a hung step is killed even if a cancel signal was sent before
+      kill('SIGKILL');
+    }, timeoutMs);
 
     const finish = (err, code, signal) => {
       clearInterval(poll);

@@ -170,13 +170,14 @@ test('exit code and setFailed propagate', async (t) => {
   assert.deepEqual(ro.lines, ['fine']);
 });
 
-test('killAfterMs delivers SIGTERM like a cancelled job', async (t) => {
+test('killAfterMs / killOn deliver SIGTERM like a cancelled job', async (t) => {
   const handles = makeAction(t, { main: `
 process.on('SIGTERM', () => { console.log('cancelled: cleaning up'); process.exit(143); });
 console.log('working');
 setInterval(() => {}, 1000);
 ` });
-  const r = await runAction({ actionDir: handles, inputs: { 'neon-api-key': 'k' }, killAfterMs: 400 });
+  // killOn waits for the handler to be installed, so this holds on a loaded machine too.
+  const r = await runAction({ actionDir: handles, inputs: { 'neon-api-key': 'k' }, killOn: 'working' });
   assert.equal(r.killed, 'SIGTERM');
   assert.equal(r.code, 143);
   assert.deepEqual(r.lines, ['working', 'cancelled: cleaning up']);
