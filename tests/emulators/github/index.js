@@ -441,3 +441,12 @@ async function startGitHubEmulator({
 }
 
 module.exports = { startGitHubEmulator, MAX_COMMENT_CHARS, MAX_PR_FILES };
+
+// Node >= 22's test runner does not expand a directory argument: given
+// `node --test tests/emulators/<name>/` it runs this directory as a module, i.e. this
+// file. When run as the main module, load the emulator's own test files instead.
+if (require.main === module) {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.test.js')).sort()) require(path.join(__dirname, f));
+}
