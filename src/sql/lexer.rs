@@ -168,7 +168,12 @@ impl<'a> Lexer<'a> {
         while i < buf.len() {
             let start = cur;
             let tw = &buf[i];
-            advance(self.text, &mut cur, tw.span.end.line as u32, tw.span.end.column as u32);
+            advance(
+                self.text,
+                &mut cur,
+                tw.span.end.line as u32,
+                tw.span.end.column as u32,
+            );
             let token = std::mem::replace(&mut buf[i].token, Token::EOF);
             i += 1;
             if matches!(token, Token::Backslash) && !is_literal_backslash(self.text, start.byte) {
@@ -179,7 +184,12 @@ impl<'a> Lexer<'a> {
                 // tokenizer (quotes): restart there.
                 while i < buf.len() && cur.byte < next.byte {
                     let tw = &buf[i];
-                    advance(self.text, &mut cur, tw.span.end.line as u32, tw.span.end.column as u32);
+                    advance(
+                        self.text,
+                        &mut cur,
+                        tw.span.end.line as u32,
+                        tw.span.end.column as u32,
+                    );
                     i += 1;
                 }
                 if cur.byte != next.byte || self.copy.data_pending {
@@ -461,7 +471,9 @@ fn skip_construct(text: &str, p: usize) -> Skip {
     let rest = &b[p..];
     let at = |i: usize| rest.get(i).copied();
     let c0 = at(0).unwrap_or(0);
-    let quoted = |q: u8, from: usize, backslash: bool, what| match find_quote_end(rest, from, q, backslash) {
+    let quoted = |q: u8, from: usize, backslash: bool, what| match find_quote_end(
+        rest, from, q, backslash,
+    ) {
         Some(e) => Skip::To(p + e, Token::SingleQuotedString(text[p..p + e].to_string())),
         None => Skip::Unterminated(what),
     };
@@ -472,8 +484,12 @@ fn skip_construct(text: &str, p: usize) -> Skip {
             None => Skip::Unterminated("a quoted identifier"),
         },
         b'e' | b'E' if at(1) == Some(b'\'') => quoted(b'\'', 2, true, "an escape string (E'…')"),
-        b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if at(1) == Some(b'\'') => quoted(b'\'', 2, false, "a quoted string"),
-        b'u' | b'U' if at(1) == Some(b'&') && at(2) == Some(b'\'') => quoted(b'\'', 3, false, "a Unicode string (U&'…')"),
+        b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if at(1) == Some(b'\'') => {
+            quoted(b'\'', 2, false, "a quoted string")
+        }
+        b'u' | b'U' if at(1) == Some(b'&') && at(2) == Some(b'\'') => {
+            quoted(b'\'', 3, false, "a Unicode string (U&'…')")
+        }
         b'/' if at(1) == Some(b'*') => {
             let mut depth = 0usize;
             let mut i = 0;
@@ -485,7 +501,12 @@ fn skip_construct(text: &str, p: usize) -> Skip {
                     depth -= 1;
                     i += 2;
                     if depth == 0 {
-                        return Skip::To(p + i, Token::Whitespace(sqlparser::tokenizer::Whitespace::MultiLineComment(String::new())));
+                        return Skip::To(
+                            p + i,
+                            Token::Whitespace(sqlparser::tokenizer::Whitespace::MultiLineComment(
+                                String::new(),
+                            )),
+                        );
                     }
                 } else {
                     i += 1;
@@ -496,7 +517,9 @@ fn skip_construct(text: &str, p: usize) -> Skip {
         b'$' => {
             // $tag$ where tag is an identifier without `$`, or empty.
             let mut i = 1;
-            while i < rest.len() && (rest[i] == b'_' || rest[i].is_ascii_alphanumeric() || rest[i] >= 0x80) {
+            while i < rest.len()
+                && (rest[i] == b'_' || rest[i].is_ascii_alphanumeric() || rest[i] >= 0x80)
+            {
                 i += 1;
             }
             let tag_ok = i == 1 || !rest[1].is_ascii_digit();
@@ -582,7 +605,11 @@ mod tests {
         assert_eq!(k[1], (TokKind::PsqlMeta, "\\echo it's fine".into()));
         assert_eq!(k[2], (TokKind::Sql, "select".into()));
         let l = lx(s);
-        let sel = l.tokens.iter().find(|t| s[t.start..t.end] == *"select").unwrap();
+        let sel = l
+            .tokens
+            .iter()
+            .find(|t| s[t.start..t.end] == *"select")
+            .unwrap();
         assert_eq!((sel.line, sel.col), (3, 1));
     }
 
@@ -590,7 +617,10 @@ mod tests {
     fn copy_from_stdin_data_is_opaque() {
         let s = "COPY t (a) FROM stdin;\nit's\t1\n\\.\nselect 'x';\n";
         let k = kinds(s);
-        assert!(k.contains(&(TokKind::CopyData, "it's\t1\n\\.".into())), "{k:?}");
+        assert!(
+            k.contains(&(TokKind::CopyData, "it's\t1\n\\.".into())),
+            "{k:?}"
+        );
         assert_eq!(k.last().unwrap().1, ";");
         assert!(lx(s).error.is_none());
     }

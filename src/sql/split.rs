@@ -283,7 +283,10 @@ mod tests {
         let a = "CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC insert into t values (1); select case when true then 1 end; END;";
         assert_eq!(sql_only(&format!("{a}\nselect 2;")), [a, "select 2;"]);
         // Not a routine: BEGIN is a transaction statement.
-        assert_eq!(sql_only("BEGIN; select 1; END;"), ["BEGIN;", "select 1;", "END;"]);
+        assert_eq!(
+            sql_only("BEGIN; select 1; END;"),
+            ["BEGIN;", "select 1;", "END;"]
+        );
     }
 
     #[test]
@@ -320,7 +323,11 @@ mod tests {
         let sql = "select 1; -- trailing\n/* a */\n-- b\nselect 2;";
         let l = lex(sql, 0, sql.len(), 1);
         let st = split(sql, &l.tokens);
-        let c: Vec<&str> = st[1].leading_comments.iter().map(|c| c.text.as_str()).collect();
+        let c: Vec<&str> = st[1]
+            .leading_comments
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect();
         assert_eq!(c, [" trailing", " a ", " b"]);
         assert_eq!((st[1].span.line, st[1].span.col), (4, 1));
     }
