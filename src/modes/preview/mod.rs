@@ -10,7 +10,6 @@ use crate::inputs::Inputs;
 use crate::neon::types::{Branch, Endpoint, NewBranch};
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
-use crate::url::build_pg_url;
 
 /// Neon keeps a branch at most 30 days after `expires_at` is set.
 const MAX_TTL_MS: u64 = 30 * 86_400_000;
@@ -198,52 +197,9 @@ async fn find_or_create<H: Host>(
     Ok((created.branch, true))
 }
 
-async fn read_write_endpoint<H: Host>(
-    neon: &NeonClient<'_, H>,
-    branch: &Branch,
-) -> Result<Endpoint> {
-    let endpoints = neon.branch_endpoints(&branch.id).await?;
-    endpoints
-        .into_iter()
-        .find(|e| e.kind == "read_write")
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "branch {} has no read_write compute endpoint; add one in the Neon console or delete the branch so the action recreates it",
-                branch.name
-            ))
-        })
-}
-
-/// Pick the only role/database, or the one the inputs name.
-fn pick(input: &str, given: &Option<String>, available: Vec<String>, what: &str) -> Result<String> {
-    match given {
-        Some(name) if available.contains(name) => Ok(name.clone()),
-        Some(name) => Err(Error::input(
-            input,
-            format!(
-                "{what} `{name}` does not exist on the branch; available: {}",
-                available.join(", ")
-            ),
-        )),
-        None if available.len() == 1 => Ok(available[0].clone()),
-        None => Err(Error::input(
-            input,
-            format!(
-                "is required because the branch has {} {what}s ({}); set `{input}:` to one of them",
-                available.len(),
-                available.join(", ")
-            ),
-        )),
-    }
-}
-
-/// The pooled host is the endpoint's host with `-pooler` after its first DNS label.
-pub fn pooled_host(host: &str) -> String {
-    match host.find('.') {
-        Some(i) => format!("{}-pooler{}", &host[..i], &host[i..]),
-        None => format!("{host}-pooler"),
-    }
-}
+/// Re-exported for callers that knew it here.
+pub use crate::neon::connect::pooled_host;
+use crate::neon::connect::read_write_endpoint;
 
 async fn connection_outputs<H: Host>(
     rt: &Runtime<H>,
@@ -252,56 +208,18 @@ async fn connection_outputs<H: Host>(
     branch: &Branch,
     endpoint: &Endpoint,
 ) -> Result<()> {
-    let roles: Vec<String> = neon
-        .roles(&branch.id)
-        .await?
-        .into_iter()
-        .filter(|r| r.protected != Some(true))
-        .map(|r| r.name)
-        .collect();
-    let role = pick("role", &settings.role, roles, "role")?;
-    let databases: Vec<String> = neon
-        .databases(&branch.id)
-        .await?
-        .into_iter()
-        .map(|d| d.name)
-        .collect();
-    let database = pick("database", &settings.database, databases, "database")?;
-    let password = neon.reveal_password(&branch.id, &role).await?;
-    let pooled = pooled_host(&endpoint.host);
-    let url = build_pg_url(&role, &password, &endpoint.host, &database);
-    let url_pooled = build_pg_url(&role, &password, &pooled, &database);
-    rt.secret_output("password", &password);
-    rt.secret_output("db_url", &url);
-    rt.secret_output("db_url_pooled", &url_pooled);
-    rt.output("db_host", &endpoint.host);
-    rt.output("db_host_pooled", &pooled);
+    let c = crate::neon::connect::branch_connection(
+        neon,
+        branch,
+        endpoint,
+        &settings.role,
+        &settings.database,
+    )
+    .await?;
+    rt.secret_output("password", &c.password);
+    rt.secret_output("db_url", &c.url);
+    rt.secret_output("db_url_pooled", &c.url_pooled);
+    rt.output("db_host", &c.host);
+    rt.output("db_host_pooled", &c.pooled_host);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pooled_host_inserts_suffix_after_first_label() {
-        assert_eq!(
-            pooled_host("ep-cool-1.us-east-2.aws.neon.tech"),
-            "ep-cool-1-pooler.us-east-2.aws.neon.tech"
-        );
-        assert_eq!(
-            pooled_host("ep-x.emulator.localhost:6543"),
-            "ep-x-pooler.emulator.localhost:6543"
-        );
-    }
-
-    #[test]
-    fn role_choice_lists_what_exists() {
-        let err = pick("role", &None, vec!["a".into(), "b".into()], "role").unwrap_err();
-        assert!(err.to_string().contains("a, b"), "{err}");
-        assert_eq!(
-            pick("role", &None, vec!["only".into()], "role").unwrap(),
-            "only"
-        );
-    }
 }
