@@ -262,7 +262,9 @@ impl<'a, H: Host> Engine<'a, H> {
     }
 
     pub async fn prepare(&self, only: Option<&[String]>) -> Result<Prepared> {
+        let t0 = self.rt.host.now_ms();
         let state = self.inspect().await?;
+        let t1 = self.rt.host.now_ms();
         let plan = pending::plan(
             &self.locals(),
             &state.recorded,
@@ -276,6 +278,13 @@ impl<'a, H: Host> Engine<'a, H> {
             ),
         })?;
         let analysis = self.analyze(&plan.pending);
+        self.rt.debug(&format!(
+            "migrate: inspected {} in {:.0} ms, analysed {} pending file(s) in {:.0} ms",
+            self.target,
+            t1 - t0,
+            plan.pending.len(),
+            self.rt.host.now_ms() - t1
+        ));
         Ok(Prepared {
             state,
             plan,
@@ -324,6 +333,16 @@ impl<'a, H: Host> Engine<'a, H> {
     /// the returned report; `Err` is for what stops the engine itself (no psql, no
     /// connection, the lock never came free, edited files).
     pub async fn apply(&self, only: Option<&[String]>) -> Result<ApplyReport> {
+        self.apply_from(only, None).await
+    }
+
+    /// [`Engine::apply`] starting from a plan the caller already made (and reported):
+    /// the first attempt does not inspect and analyse again.
+    pub async fn apply_from(
+        &self,
+        only: Option<&[String]>,
+        mut prepared: Option<Prepared>,
+    ) -> Result<ApplyReport> {
         let rt = self.rt;
         let mut report = ApplyReport {
             client_version: self.client.version.clone(),
@@ -335,7 +354,10 @@ impl<'a, H: Host> Engine<'a, H> {
         let mut waiting_logged = false;
         let mut first = true;
         loop {
-            let p = self.prepare(only).await?;
+            let p = match prepared.take() {
+                Some(p) => p,
+                None => self.prepare(only).await?,
+            };
             if first {
                 first = false;
                 report.pending_before = p.plan.pending.len();
@@ -413,7 +435,15 @@ impl<'a, H: Host> Engine<'a, H> {
                     marker,
                 },
             );
+            let t_run = rt.host.now_ms();
             let out = self.psql(script.text.clone()).await?;
+            rt.debug(&format!(
+                "migrate: psql session on {} ({} file(s), {} script bytes) took {:.0} ms",
+                self.target,
+                script_files.len(),
+                script.text.len(),
+                rt.host.now_ms() - t_run
+            ));
             let outcome = psql::parse_outcome(&script.marker, out.code, &out.stdout, &out.stderr);
             let mark_done = |report: &mut ApplyReport, done: &[(usize, u64)]| {
                 for &(k, ms) in done {

@@ -114,7 +114,13 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
     if let Some(argv) = &s.migrate_command {
         return custom_command(rt, &s, argv).await;
     }
+    let t0 = rt.host.now_ms();
     let files = discover(rt, &s.workspace, &s.migrations_glob)?;
+    rt.debug(&format!(
+        "migrate: found {} migration file(s) in {:.0} ms",
+        files.len(),
+        rt.host.now_ms() - t0
+    ));
     if files.is_empty() {
         rt.warning(&format!(
             "No migration files match `migrations-path: {}`; nothing to apply",
@@ -285,7 +291,13 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
         }
     }
 
-    let report = engine.apply(None).await?;
+    // Production's plan is still current when no rehearsal ran in between (if another
+    // run changed the tracking table since, the session notices and plans again).
+    let report = if notes.is_empty() {
+        engine.apply_from(None, Some(first)).await?
+    } else {
+        engine.apply(None).await?
+    };
     report::outputs(rt, &report);
     report::summary(
         rt,

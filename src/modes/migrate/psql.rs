@@ -241,8 +241,30 @@ fn needs_terminator(statements: &[Statement]) -> bool {
     }
 }
 
+/// Elapsed ms of a file that ran in one transaction: `now()` is when it began.
+const ELAPSED_TX: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
+/// Elapsed ms of any other file, from the time taken before it.
 const ELAPSED: &str =
     "(extract(epoch FROM clock_timestamp() - :'ng_t0'::timestamptz) * 1000)::bigint";
+
+/// Might the file change session state (settings, role) that must not leak into the
+/// next file? Only then is the state reset after it: every reset is a round trip.
+pub fn changes_session(statements: &[Statement]) -> (bool, bool) {
+    let mut settings = false;
+    let mut role = false;
+    for s in statements.iter().filter(|s| s.kind == StatementKind::Sql) {
+        let upper = s.text.to_ascii_uppercase();
+        let first = first_word(&upper);
+        if first == "SET" || first == "RESET" || upper.contains("SET_CONFIG") {
+            settings = true;
+            let words: Vec<&str> = upper.split_whitespace().take(3).collect();
+            if words.contains(&"ROLE") || words.contains(&"SESSION") {
+                role = true;
+            }
+        }
+    }
+    (settings, role)
+}
 
 fn session_settings(w: &mut Writer, lock_timeout_ms: u64) {
     w.line("\\set ON_ERROR_STOP 1");
@@ -328,20 +350,27 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
     }
     for (i, f) in files.iter().enumerate() {
         w.line(&format!("\\echo {m} START {i}"));
-        w.line("SELECT clock_timestamp() AS ng_t0 \\gset");
+        let single = single_transaction(f.statements);
+        let one_tx = f.plan == ExecutionPlan::WrapInTransaction
+            || (f.plan == ExecutionPlan::RunAsIs && single.is_some());
+        if !one_tx {
+            w.line("SELECT clock_timestamp() AS ng_t0 \\gset");
+        }
         // The row's execution_ms comes back in a psql variable for the DONE marker.
         // A file may have `\unset ON_ERROR_STOP`: the record must still never follow
         // a failure, so the setting is back on before it.
         let insert = format!(
             "\\set ON_ERROR_STOP 1\n{} RETURNING execution_ms AS ng_ms \\gset",
-            s.tracking.insert_sql(&f.row, ELAPSED).trim_end_matches(';')
+            s.tracking
+                .insert_sql(&f.row, if one_tx { ELAPSED_TX } else { ELAPSED })
+                .trim_end_matches(';')
         );
         let terminate = |w: &mut Writer| {
             if needs_terminator(f.statements) {
                 w.line(";");
             }
         };
-        match (f.plan, single_transaction(f.statements)) {
+        match (f.plan, single) {
             (ExecutionPlan::WrapInTransaction, _) => {
                 w.line("BEGIN;");
                 verbatim(&mut w, &mut blocks, i, f, f.start, f.end);
@@ -367,8 +396,18 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
         w.line(&format!("\\echo {m} DONE {i} :ng_ms"));
         // What a file SETs must not leak into the next one (one psql per file would
         // not leak it either).
-        w.line("RESET ALL;");
-        session_settings(&mut w, s.lock_timeout_ms);
+        let (settings, role) = changes_session(f.statements);
+        if role {
+            w.line("RESET SESSION AUTHORIZATION;");
+            w.line("RESET ROLE;");
+        }
+        if settings {
+            w.line("RESET ALL;");
+            session_settings(&mut w, s.lock_timeout_ms);
+        } else {
+            w.line("\\set ON_ERROR_STOP 1");
+            w.line("\\set VERBOSITY verbose");
+        }
     }
     w.line(&format!(
         "SELECT pg_advisory_unlock({key}) AS ng_unlocked \\gset"
@@ -660,6 +699,30 @@ mod tests {
             script.text.contains("\\echo NG_abc DONE 1 :ng_ms"),
             "{}",
             script.text
+        );
+    }
+
+    #[test]
+    fn session_changes_are_detected() {
+        assert_eq!(
+            changes_session(&statements("create table a (id int);")),
+            (false, false)
+        );
+        assert_eq!(
+            changes_session(&statements("alter table a alter column b set default 1;")),
+            (false, false)
+        );
+        assert_eq!(
+            changes_session(&statements("SET search_path = x; create table a (id int);")),
+            (true, false)
+        );
+        assert_eq!(
+            changes_session(&statements("select set_config('search_path', 'x', false);")),
+            (true, false)
+        );
+        assert_eq!(
+            changes_session(&statements("SET ROLE app; create table a (id int);")),
+            (true, true)
         );
     }
 
