@@ -143,6 +143,13 @@ describe('neon emulator: spec validation', () => {
     assert.equal(wrong.status, 401);
     const otherProject = await api('GET', '/projects/some-other-project');
     assert.equal(otherProject.status, 404);
+    // DELETE of a missing branch: 404 like Neon, or the spec's documented 204 on request.
+    assert.equal((await api('DELETE', project('/branches/br-gone-gone-00000000'))).status, 404);
+    neon.options.deleteMissingStatus = 204;
+    const gone = await api('DELETE', project('/branches/br-gone-gone-00000000'));
+    assert.equal(gone.status, 204);
+    assert.equal(gone.body, undefined);
+    neon.options.deleteMissingStatus = 404;
     assert.deepEqual(neon.validationErrors, []);
   });
 });
