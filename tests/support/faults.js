@@ -78,9 +78,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * Run `handle()` for this request under the schedule's faults.
  * Resolves to the fault description ({kind, ...}) when one was injected, else null;
  * the caller puts it into its request log entry as `fault`.
+ * `onFault(fault)`, if given, is called as soon as a fault is chosen (before a stall
+ * or delay runs its course), so a log shows the fault while it is still happening;
+ * the same object is completed later (e.g. `body`, `suppressedStatus`).
  * After a drop/stall/dropAfterHandling the socket is destroyed; `res` must not be used.
  */
-async function applyFaults(schedule, req, res, handle) {
+async function applyFaults(schedule, req, res, handle, onFault) {
   if (schedule && schedule.latencyMs > 0) await sleep(schedule.latencyMs);
   const rule = schedule ? schedule.take(req) : null;
   if (!rule) {
@@ -88,6 +91,7 @@ async function applyFaults(schedule, req, res, handle) {
     return null;
   }
   const fault = describeFault(rule);
+  if (onFault) onFault(fault);
   const socket = req.socket;
   switch (rule.kind) {
     case 'drop':

@@ -483,7 +483,24 @@ function makeTempRoot() {
 
 /**
  * Runs one step (main, or post with `post: true`) of the action.
- * See the module comment for what is modelled; see the returned object for results.
+ *
+ * Options:
+ *   actionDir (repo root), entry (action.yml runs.main/runs.post, else dist/index.js or
+ *   dist/post.js), inputs ({name: value}; omitted ones get action.yml defaults),
+ *   eventName ('push'), event (object written to GITHUB_EVENT_PATH), eventRaw (string
+ *   written as-is, for malformed payloads), noEventPath, workspace (GITHUB_WORKSPACE and
+ *   cwd; default an empty temp dir), env (added last; a value of undefined removes a
+ *   runner variable), githubApiUrl, githubToken (what `${{ github.token }}` gives; the
+ *   runner masks it from the start), preMasked (values the runner already masks, e.g.
+ *   secrets the workflow references), timeoutMs (SIGKILL after, `timedOut: true`),
+ *   killAfterMs / killOn (string|RegExp seen on stdout) to cancel with killSignal
+ *   (SIGTERM), post, state (the main step's `state`, handed over as STATE_*), keep
+ *   (leave the temp dirs), nodePath (node 24 from node_modules by default).
+ *
+ * Result: { code, signal, timedOut, killed, failed, stdout, stderr, durationMs, entry,
+ *   commands, masks, maskValues, annotations, errors, outputs, outputEntries, state,
+ *   env, path, summary, summaryBytes, lines, timeline, runnerMessages, githubToken,
+ *   inputEnv, childEnv, tempDirs }. See interpret() for the parsed parts.
  */
 async function runAction(opts = {}) {
   const {

@@ -360,7 +360,8 @@ async function startGitHubEmulator({
     // applyFaults matches on req.path when present (no query string).
     req.path = url.pathname;
     try {
-      entry.fault = await applyFaults(faults, req, res, () => handle(req, res, entry, rawBody, url));
+      // onFault: a stall shows in the log while it is still happening.
+      entry.fault = await applyFaults(faults, req, res, () => handle(req, res, entry, rawBody, url), (f) => { entry.fault = f; });
       if (entry.fault && entry.fault.kind === 'status') {
         entry.status = entry.fault.status;
         entry.responseBody = entry.fault.body;

@@ -132,7 +132,11 @@ function createApiServer(ctx) {
     for (const [k, v] of url.searchParams) query[k] = v;
     const entry = { at: new Date(started).toISOString(), method: req.method, path: url.pathname, query, requestBody: undefined, status: null, responseBody: undefined, fault: null, durationMs: 0 };
     requests.push(entry);
-    applyFaults(faults, req, res, () => dispatch(req, res, entry, url))
+    const noteFault = (fault) => {
+      entry.fault = fault;
+      if (fault.kind !== 'status' && fault.kind !== 'delayMs') entry.status = null; // the client gets no response at all
+    };
+    applyFaults(faults, req, res, () => dispatch(req, res, entry, url), noteFault)
       .then((fault) => {
         if (fault) {
           entry.fault = fault;

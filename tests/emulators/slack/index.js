@@ -96,7 +96,7 @@ async function startSlackEmulator({ team = 'T000', bot = 'B000', secret = crypto
     const entry = { at: Date.now(), method: req.method, path: req.url.split('?')[0], body: raw.toString('utf8'), status: null, response: null, fault: null };
     requests.push(entry);
     req.path = entry.path;
-    entry.fault = await applyFaults(faults, req, res, async () => handle(req, res, entry, raw));
+    entry.fault = await applyFaults(faults, req, res, async () => handle(req, res, entry, raw), (f) => { entry.fault = f; });
     if (entry.fault && entry.fault.kind === 'status') entry.status = entry.fault.status;
   });
   await new Promise((resolve, reject) => {
