@@ -11,6 +11,10 @@ var __commonJS = (cb, mod) => function __require() {
     throw mod = 0, e;
   }
 };
+var __export = (target, all) => {
+  for (var name in all)
+    __defProp(target, name, { get: all[name], enumerable: true });
+};
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
     for (let key of __getOwnPropNames(from))
@@ -27,6 +31,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
   mod
 ));
+var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -19145,6 +19150,21 @@ var require_undici = __commonJS({
 // build/wasm/neon_gitops.js
 var require_neon_gitops = __commonJS({
   "build/wasm/neon_gitops.js"(exports2) {
+    function analyze2(request_json) {
+      let deferred2_0;
+      let deferred2_1;
+      try {
+        const ptr0 = passStringToWasm0(request_json, wasm2.__wbindgen_malloc, wasm2.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm2.analyze(ptr0, len0);
+        deferred2_0 = ret[0];
+        deferred2_1 = ret[1];
+        return getStringFromWasm0(ret[0], ret[1]);
+      } finally {
+        wasm2.__wbindgen_free(deferred2_0, deferred2_1, 1);
+      }
+    }
+    exports2.analyze = analyze2;
     function post(host) {
       const ret = wasm2.post(host);
       return ret;
@@ -19717,6 +19737,13 @@ ${val.stack}`;
     wasm2.__wbindgen_start();
   }
 });
+
+// js/index.js
+var index_exports = {};
+__export(index_exports, {
+  analyze: () => import_neon_gitops.analyze
+});
+module.exports = __toCommonJS(index_exports);
 
 // node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
@@ -21144,7 +21171,12 @@ async function main(entry) {
 }
 
 // js/index.js
-main("run");
+var import_neon_gitops = __toESM(require_neon_gitops());
+if (typeof require !== "undefined" && require.main === module) main("run");
+// Annotate the CommonJS export names for ESM import in node:
+0 && (module.exports = {
+  analyze
+});
 /*! Bundled license information:
 
 undici/lib/web/fetch/body.js:

@@ -19145,6 +19145,21 @@ var require_undici = __commonJS({
 // build/wasm/neon_gitops.js
 var require_neon_gitops = __commonJS({
   "build/wasm/neon_gitops.js"(exports2) {
+    function analyze(request_json) {
+      let deferred2_0;
+      let deferred2_1;
+      try {
+        const ptr0 = passStringToWasm0(request_json, wasm2.__wbindgen_malloc, wasm2.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm2.analyze(ptr0, len0);
+        deferred2_0 = ret[0];
+        deferred2_1 = ret[1];
+        return getStringFromWasm0(ret[0], ret[1]);
+      } finally {
+        wasm2.__wbindgen_free(deferred2_0, deferred2_1, 1);
+      }
+    }
+    exports2.analyze = analyze;
     function post(host) {
       const ret = wasm2.post(host);
       return ret;

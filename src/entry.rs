@@ -21,3 +21,10 @@ pub async fn post(host: JsHost) -> Result<(), JsValue> {
         .await
         .map_err(|e| JsValue::from_str(&rt.scrub(&e.to_string())))
 }
+
+/// The SQL analysis engine for a list of files in one call (see `sql::api::analyze_json`):
+/// a JSON request in, `{analysis, markdown, annotations, has_errors}` out.
+#[wasm_bindgen]
+pub fn analyze(request_json: &str) -> String {
+    crate::sql::analyze_json(request_json)
+}
