@@ -19165,6 +19165,16 @@ var require_neon_gitops = __commonJS({
       }
     }
     exports2.analyze = analyze2;
+    function last_panic2() {
+      const ret = wasm2.last_panic();
+      let v1;
+      if (ret[0] !== 0) {
+        v1 = getStringFromWasm0(ret[0], ret[1]);
+        wasm2.__wbindgen_free(ret[0], ret[1] * 1, 1);
+      }
+      return v1;
+    }
+    exports2.last_panic = last_panic2;
     function post(host) {
       const ret = wasm2.post(host);
       return ret;
@@ -21165,7 +21175,15 @@ async function main(entry) {
   try {
     await wasm[entry](createHost());
   } catch (error2) {
-    const message = typeof error2 === "string" ? error2 : `internal error in neon-gitops (${error2 && error2.message ? error2.message : error2}); please report it with this log`;
+    let message = error2;
+    if (typeof error2 !== "string") {
+      let panic = null;
+      try {
+        panic = wasm.last_panic();
+      } catch {
+      }
+      message = `internal error in neon-gitops (${panic || error2 && error2.message || error2}); please report it with this log`;
+    }
     setFailed(message);
   }
 }
