@@ -19175,11 +19175,11 @@ var require_neon_gitops = __commonJS({
       return v1;
     }
     exports2.last_panic = last_panic2;
-    function post(host) {
+    function post2(host) {
       const ret = wasm2.post(host);
       return ret;
     }
-    exports2.post = post;
+    exports2.post = post2;
     function run2(host) {
       const ret = wasm2.run(host);
       return ret;
@@ -19751,7 +19751,8 @@ ${val.stack}`;
 // js/index.js
 var index_exports = {};
 __export(index_exports, {
-  analyze: () => import_neon_gitops.analyze
+  analyze: () => import_neon_gitops.analyze,
+  post: () => post
 });
 module.exports = __toCommonJS(index_exports);
 
@@ -21190,10 +21191,12 @@ async function main(entry) {
 
 // js/index.js
 var import_neon_gitops = __toESM(require_neon_gitops());
+var post = () => main("post");
 if (typeof require !== "undefined" && require.main === module) main("run");
 // Annotate the CommonJS export names for ESM import in node:
 0 && (module.exports = {
-  analyze
+  analyze,
+  post
 });
 /*! Bundled license information:
 
