@@ -11,6 +11,10 @@ var __commonJS = (cb, mod) => function __require() {
     throw mod = 0, e;
   }
 };
+var __export = (target, all) => {
+  for (var name in all)
+    __defProp(target, name, { get: all[name], enumerable: true });
+};
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
     for (let key of __getOwnPropNames(from))
@@ -27,6 +31,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
   mod
 ));
+var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
 // ../main/node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -19145,11 +19150,36 @@ var require_undici = __commonJS({
 // build/wasm/neon_gitops.js
 var require_neon_gitops = __commonJS({
   "build/wasm/neon_gitops.js"(exports2) {
-    function post(host) {
+    function analyze2(request_json) {
+      let deferred2_0;
+      let deferred2_1;
+      try {
+        const ptr0 = passStringToWasm0(request_json, wasm2.__wbindgen_malloc, wasm2.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm2.analyze(ptr0, len0);
+        deferred2_0 = ret[0];
+        deferred2_1 = ret[1];
+        return getStringFromWasm0(ret[0], ret[1]);
+      } finally {
+        wasm2.__wbindgen_free(deferred2_0, deferred2_1, 1);
+      }
+    }
+    exports2.analyze = analyze2;
+    function last_panic2() {
+      const ret = wasm2.last_panic();
+      let v1;
+      if (ret[0] !== 0) {
+        v1 = getStringFromWasm0(ret[0], ret[1]);
+        wasm2.__wbindgen_free(ret[0], ret[1] * 1, 1);
+      }
+      return v1;
+    }
+    exports2.last_panic = last_panic2;
+    function post2(host) {
       const ret = wasm2.post(host);
       return ret;
     }
-    exports2.post = post;
+    exports2.post = post2;
     function run2(host) {
       const ret = wasm2.run(host);
       return ret;
@@ -19294,6 +19324,9 @@ var require_neon_gitops = __commonJS({
           const ret = Symbol.iterator;
           return ret;
         },
+        __wbg_kill_a0d24ee116ff8bbf: function(arg0, arg1) {
+          arg0.kill(arg1 >>> 0);
+        },
         __wbg_log_d88b842f45d965e9: function(arg0, arg1, arg2, arg3, arg4) {
           arg0.log(getStringFromWasm0(arg1, arg2), getStringFromWasm0(arg3, arg4));
         },
@@ -19386,6 +19419,9 @@ var require_neon_gitops = __commonJS({
           const ret = arg0.run(getStringFromWasm0(arg1, arg2));
           return ret;
         },
+        __wbg_saveState_db68461822213816: function(arg0, arg1, arg2, arg3, arg4) {
+          arg0.saveState(getStringFromWasm0(arg1, arg2), getStringFromWasm0(arg3, arg4));
+        },
         __wbg_setOutput_6c75b2438d2a8332: function(arg0, arg1, arg2, arg3, arg4) {
           arg0.setOutput(getStringFromWasm0(arg1, arg2), getStringFromWasm0(arg3, arg4));
         },
@@ -19422,8 +19458,21 @@ var require_neon_gitops = __commonJS({
           const ret = arg0.sleep(arg1);
           return ret;
         },
+        __wbg_spawn_48a568846e8a8ab1: function() {
+          return handleError(function(arg0, arg1, arg2) {
+            const ret = arg0.spawn(getStringFromWasm0(arg1, arg2));
+            return ret;
+          }, arguments);
+        },
         __wbg_startGroup_1cceae530bdd6f1a: function(arg0, arg1, arg2) {
           arg0.startGroup(getStringFromWasm0(arg1, arg2));
+        },
+        __wbg_state_6b974889c37737ae: function(arg0, arg1, arg2, arg3) {
+          const ret = arg1.state(getStringFromWasm0(arg2, arg3));
+          const ptr1 = passStringToWasm0(ret, wasm2.__wbindgen_malloc, wasm2.__wbindgen_realloc);
+          const len1 = WASM_VECTOR_LEN;
+          getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+          getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
         },
         __wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc: function() {
           const ret = typeof globalThis === "undefined" ? void 0 : globalThis;
@@ -19476,6 +19525,10 @@ var require_neon_gitops = __commonJS({
           const ret = arg0.value;
           return ret;
         },
+        __wbg_wait_3a95aa7d5092c296: function(arg0, arg1, arg2) {
+          const ret = arg0.wait(arg1 >>> 0, arg2);
+          return ret;
+        },
         __wbg_walk_9cf0d33e653ee748: function() {
           return handleError(function(arg0, arg1, arg2, arg3) {
             const ret = arg1.walk(getStringFromWasm0(arg2, arg3));
@@ -19483,6 +19536,11 @@ var require_neon_gitops = __commonJS({
             const len1 = WASM_VECTOR_LEN;
             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+          }, arguments);
+        },
+        __wbg_writeFile_3d012a97724dd96d: function() {
+          return handleError(function(arg0, arg1, arg2, arg3, arg4) {
+            arg0.writeFile(getStringFromWasm0(arg1, arg2), getArrayU8FromWasm0(arg3, arg4));
           }, arguments);
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
@@ -19698,6 +19756,14 @@ ${val.stack}`;
     wasm2.__wbindgen_start();
   }
 });
+
+// js/index.js
+var index_exports = {};
+__export(index_exports, {
+  analyze: () => import_neon_gitops.analyze,
+  post: () => post
+});
+module.exports = __toCommonJS(index_exports);
 
 // ../main/node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
@@ -20929,6 +20995,7 @@ function getState(name) {
 }
 
 // js/host.js
+var import_node_child_process = require("node:child_process");
 var import_node_fs = __toESM(require("node:fs"));
 var import_node_path = __toESM(require("node:path"));
 function walk(root) {
@@ -20979,6 +21046,87 @@ async function run(commandJson) {
   });
   return JSON.stringify({ code, stdout, stderr });
 }
+var pipelines = /* @__PURE__ */ new Map();
+var nextHandle = 1;
+var OUTPUT_LIMIT = 4 * 1024 * 1024;
+var keep = (text, data) => (text + data).slice(-OUTPUT_LIMIT);
+var signalsHooked = false;
+function killAll() {
+  for (const p of pipelines.values()) for (const c of p.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+}
+function hookSignals() {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.once(sig, () => {
+      killAll();
+      process.kill(process.pid, sig);
+    });
+  }
+}
+function spawnPipeline(pipelineJson) {
+  hookSignals();
+  const commands = JSON.parse(pipelineJson);
+  const p = { children: [], codes: commands.map(() => null), stdout: "", stderr: commands.map(() => ""), left: commands.length, waiters: [] };
+  let previous = null;
+  commands.forEach((command, i) => {
+    const env = { ...process.env };
+    for (const [key, value] of command.env) env[key] = value;
+    const stdin = previous || (command.stdin == null ? "ignore" : "pipe");
+    const child2 = (0, import_node_child_process.spawn)(command.program, command.args, { env, cwd: command.cwd || void 0, stdio: [stdin, "pipe", "pipe"] });
+    if (previous) previous.destroy();
+    child2.on("error", (e) => {
+      p.stderr[i] = keep(p.stderr[i], `${e.message}
+`);
+    });
+    child2.stderr.on("data", (d) => {
+      p.stderr[i] = keep(p.stderr[i], d.toString());
+    });
+    if (i === commands.length - 1) child2.stdout.on("data", (d) => {
+      p.stdout = keep(p.stdout, d.toString());
+    });
+    if (i === 0 && command.stdin != null) {
+      child2.stdin.on("error", () => {
+      });
+      child2.stdin.write(command.stdin);
+      if (!command.hold_stdin) child2.stdin.end();
+    }
+    child2.on("close", (code) => {
+      p.codes[i] = code;
+      if (--p.left === 0) for (const w of p.waiters.splice(0)) w();
+    });
+    previous = i < commands.length - 1 ? child2.stdout : null;
+    p.children.push(child2);
+  });
+  const handle = nextHandle++;
+  pipelines.set(handle, p);
+  return handle;
+}
+function statusOf(p) {
+  return JSON.stringify({ done: p.left === 0, codes: p.codes, stdout: p.stdout, stderr: p.stderr });
+}
+function waitPipeline(handle, timeoutMs) {
+  const p = pipelines.get(handle);
+  if (!p) return Promise.resolve(JSON.stringify({ done: true, codes: [null], stdout: "", stderr: ["unknown process handle"] }));
+  if (p.left === 0) return Promise.resolve(statusOf(p));
+  return new Promise((resolve2) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve2(statusOf(p));
+    };
+    const timer = setTimeout(() => {
+      p.waiters = p.waiters.filter((w) => w !== done);
+      resolve2(statusOf(p));
+    }, Math.min(timeoutMs, 2147483647));
+    p.waiters.push(done);
+  });
+}
+function killPipeline(handle) {
+  const p = pipelines.get(handle);
+  if (p) {
+    for (const c of p.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+  }
+}
 var log = {
   debug: (m) => debug(m),
   info: (m) => info(m),
@@ -21024,7 +21172,10 @@ function createHost() {
     nowMs: () => Date.now(),
     random: () => Math.random(),
     sleep: (ms) => new Promise((resolve2) => setTimeout(resolve2, ms)),
-    run
+    run,
+    spawn: spawnPipeline,
+    wait: waitPipeline,
+    kill: killPipeline
   };
 }
 
@@ -21034,13 +21185,28 @@ async function main(entry) {
   try {
     await wasm[entry](createHost());
   } catch (error2) {
-    const message = typeof error2 === "string" ? error2 : `internal error in neon-gitops (${error2 && error2.message ? error2.message : error2}); please report it with this log`;
+    let message = error2;
+    if (typeof error2 !== "string") {
+      let panic = null;
+      try {
+        panic = wasm.last_panic();
+      } catch {
+      }
+      message = `internal error in neon-gitops (${panic || error2 && error2.message || error2}); please report it with this log`;
+    }
     setFailed(message);
   }
 }
 
 // js/index.js
-main("run");
+var import_neon_gitops = __toESM(require_neon_gitops());
+var post = () => main("post");
+if (typeof require !== "undefined" && require.main === module) main("run");
+// Annotate the CommonJS export names for ESM import in node:
+0 && (module.exports = {
+  analyze,
+  post
+});
 /*! Bundled license information:
 
 undici/lib/web/fetch/body.js:

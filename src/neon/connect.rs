@@ -1,18 +1,17 @@
-//! A branch's connection URLs: endpoint, role, database and password put together. Shared
-//! by preview (the outputs) and migrate (the rehearsal branch).
+//! How to reach a branch's database: its read_write endpoint, the role and database to use,
+//! the revealed password and the URLs built from them. Shared by preview and sync.
 
 use super::types::{Branch, Endpoint};
 use super::NeonClient;
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::http::Transport;
 use crate::url::build_pg_url;
 
+/// A branch's connection, password already registered as a secret.
 #[derive(Debug, Clone)]
 pub struct BranchConnection {
     pub role: String,
     pub database: String,
-    /// Registered as a secret by `reveal_password` before it got here.
     pub password: String,
     pub host: String,
     pub pooled_host: String,
@@ -28,7 +27,7 @@ pub fn pooled_host(host: &str) -> String {
     }
 }
 
-/// Pick the only role/database, or the one the inputs name.
+/// Pick the only role/database, or the one the input names.
 pub fn pick(
     input: &str,
     given: &Option<String>,
@@ -56,8 +55,8 @@ pub fn pick(
     }
 }
 
-pub async fn read_write_endpoint<H: Host, T: Transport>(
-    neon: &NeonClient<'_, H, T>,
+pub async fn read_write_endpoint<H: Host>(
+    neon: &NeonClient<'_, H>,
     branch: &Branch,
 ) -> Result<Endpoint> {
     let endpoints = neon.branch_endpoints(&branch.id).await?;
@@ -72,14 +71,15 @@ pub async fn read_write_endpoint<H: Host, T: Transport>(
         })
 }
 
-/// Role, database (the inputs' choice or the branch's only one) and password → URLs.
-pub async fn branch_connection<H: Host, T: Transport>(
-    neon: &NeonClient<'_, H, T>,
+/// Endpoint host + role + database + revealed password → URLs. `role`/`database` name the
+/// `role` and `database` inputs' values (None: the branch's only one).
+pub async fn branch_connection<H: Host>(
+    neon: &NeonClient<'_, H>,
     branch: &Branch,
-    endpoint: &Endpoint,
     role: &Option<String>,
     database: &Option<String>,
 ) -> Result<BranchConnection> {
+    let endpoint = read_write_endpoint(neon, branch).await?;
     let roles: Vec<String> = neon
         .roles(&branch.id)
         .await?
@@ -103,7 +103,7 @@ pub async fn branch_connection<H: Host, T: Transport>(
         role,
         database,
         password,
-        host: endpoint.host.clone(),
+        host: endpoint.host,
         pooled_host: pooled,
     })
 }

@@ -397,10 +397,8 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
     /// Wait until the branch has no running operation (after a lost create response, the
     /// branch exists but its compute may still be starting).
     pub async fn wait_for_branch_idle(&self, branch_id: &str) -> Result<()> {
-        let path = self.project_path(&format!(
-            "/operations?limit=20&branch_id={}",
-            enc(branch_id)
-        ));
+        // The operations list has no branch filter: take the newest page and filter here.
+        let path = self.project_path("/operations?limit=50");
         let v = self.call(Method::Get, path, None).await?;
         let ops: Vec<Operation> = Self::field(&v, "operations").unwrap_or_default();
         let mine: Vec<Operation> = ops

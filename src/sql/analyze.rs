@@ -135,7 +135,7 @@ fn empty(path: &str, bytes: usize) -> FileAnalysis {
 }
 
 /// Bytes → text, or why not.
-pub fn decode<'a>(bytes: &'a [u8], max: usize) -> Result<&'a str, FileError> {
+pub fn decode(bytes: &[u8], max: usize) -> Result<&str, FileError> {
     if bytes.len() > max {
         return Err(FileError::TooLarge {
             size: bytes.len(),

@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn diesel_and_prisma_order() {
-        let mut v = vec![
+        let mut v = [
             "m/2019-02-27-170003_b/up.sql",
             "m/00000000000000_diesel_initial_setup/up.sql",
             "m/2019-02-26-002946_a/up.sql",
@@ -274,7 +274,7 @@ mod tests {
         v.sort_by_key(|p| order_key(Diesel, p));
         assert_eq!(v[0], "m/00000000000000_diesel_initial_setup/up.sql");
         assert_eq!(v[2], "m/2019-02-27-170003_b/up.sql");
-        let mut p = vec!["m/20230411_b/migration.sql", "m/01_init/migration.sql"];
+        let mut p = ["m/20230411_b/migration.sql", "m/01_init/migration.sql"];
         p.sort_by_key(|x| order_key(Prisma, x));
         assert_eq!(p[0], "m/01_init/migration.sql");
     }

@@ -4,14 +4,14 @@
 //!
 //! Module map:
 //! - `lexer`       sqlparser tokens with byte spans; psql meta-commands and
-//!                 COPY data as opaque tokens; real lexical errors only.
+//!   COPY data as opaque tokens; real lexical errors only.
 //! - `split`       statements exactly where psql splits them.
 //! - `format`      plain / dbmate / Prisma / Flyway / Diesel: UP section,
-//!                 transaction declaration, apply order (`order_key`).
+//!   transaction declaration, apply order (`order_key`).
 //! - `parse`       per-statement sqlparser parse; failure = "not analysed".
 //! - `words`       token view and matchers shared by everything below.
 //! - `transaction` BEGIN/COMMIT structure, non-transactional statements and
-//!                 the file's `ExecutionPlan`.
+//!   the file's `ExecutionPlan`.
 //! - `context`     objects created earlier in the run (rules skip them).
 //! - `lint`        the rules, one per file in `lint/rules/`.
 //! - `ignore`      `-- neon-gitops-ignore[-file]:` directives.
@@ -20,6 +20,7 @@
 //! - `report`      annotations, Markdown and JSON from one data model.
 
 pub mod analyze;
+pub mod api;
 pub mod config;
 pub mod context;
 pub mod error;
@@ -29,11 +30,13 @@ pub mod ignore;
 pub mod lexer;
 pub mod lint;
 pub mod parse;
+pub mod report;
 pub mod split;
 pub mod transaction;
 pub mod words;
 
 pub use analyze::{analyze, Analysis, FileAnalysis, Finding, SourceFile, Totals};
+pub use api::analyze_json;
 pub use config::LintConfig;
 pub use error::{ConfigError, FileError, SqlError};
 pub use format::{order_key, MigrationFormat, OrderKey};

@@ -126,6 +126,7 @@ async function startPostgres({ ssl = true } = {}) {
   const certFile = path.join(baseDir, 'server.crt');
   const keyFile = path.join(baseDir, 'server.key');
   const password = crypto.randomBytes(18).toString('base64url');
+  require('./guard').registerSecret('postgres superuser password', password);
   fs.mkdirSync(sockDir);
   if (owner) {
     fs.chownSync(baseDir, owner.uid, owner.gid);
@@ -257,8 +258,10 @@ async function startPostgres({ ssl = true } = {}) {
         // WITH (FORCE) terminates sessions still connected (PG13+).
         await pg.psql(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
       },
-      dumpSchema(db) {
-        return run(bin('pg_dump'), ['--schema-only', '--no-owner', '--no-privileges', ...adminArgs(db)], { env });
+      /** pg_dump --schema-only text, minus the per-run random `\restrict` key lines (PG >= 15.14) so equal schemas dump equal. */
+      async dumpSchema(db) {
+        const text = await run(bin('pg_dump'), ['--schema-only', ...adminArgs(db)], { env });
+        return text.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
       },
       /** argv prefix for running a client binary (pg_dump, psql) against this server as `user`. */
       clientArgs: adminArgs,

@@ -483,7 +483,24 @@ function makeTempRoot() {
 
 /**
  * Runs one step (main, or post with `post: true`) of the action.
- * See the module comment for what is modelled; see the returned object for results.
+ *
+ * Options:
+ *   actionDir (repo root), entry (action.yml runs.main/runs.post, else dist/index.js or
+ *   dist/post.js), inputs ({name: value}; omitted ones get action.yml defaults),
+ *   eventName ('push'), event (object written to GITHUB_EVENT_PATH), eventRaw (string
+ *   written as-is, for malformed payloads), noEventPath, workspace (GITHUB_WORKSPACE and
+ *   cwd; default an empty temp dir), env (added last; a value of undefined removes a
+ *   runner variable), githubApiUrl, githubToken (what `${{ github.token }}` gives; the
+ *   runner masks it from the start), preMasked (values the runner already masks, e.g.
+ *   secrets the workflow references), timeoutMs (SIGKILL after, `timedOut: true`),
+ *   killAfterMs / killOn (string|RegExp seen on stdout) to cancel with killSignal
+ *   (SIGTERM), post, state (the main step's `state`, handed over as STATE_*), keep
+ *   (leave the temp dirs), nodePath (node 24 from node_modules by default).
+ *
+ * Result: { code, signal, timedOut, killed, failed, stdout, stderr, durationMs, entry,
+ *   commands, masks, maskValues, annotations, errors, outputs, outputEntries, state,
+ *   env, path, summary, summaryBytes, lines, timeline, runnerMessages, githubToken,
+ *   inputEnv, childEnv, tempDirs }. See interpret() for the parsed parts.
  */
 async function runAction(opts = {}) {
   const {
@@ -653,7 +670,7 @@ async function runAction(opts = {}) {
     result.runnerMessages.unshift(...preRunnerMessages);
     const stdoutText = read(files.stdout);
     const stderrText = read(files.stderr);
-    return {
+    const run = {
       code: raw.code,
       signal: raw.signal,
       timedOut: raw.timedOut,
@@ -670,6 +687,17 @@ async function runAction(opts = {}) {
       tempDirs: [root],
       kept: keep,
     };
+    // Suite-wide leak check (tests/support/guard.js): secret inputs join the registry first.
+    const guard = require('./guard');
+    guard.registerSecret('github token', githubToken);
+    for (const [name, value] of Object.entries(inputs)) {
+      if (/(^|-)(key|token|password|url)$/.test(name) && /:\/\/[^/@\s]*:[^/@\s]+@|^[^:/]+$/.test(String(value))) guard.registerSecret(`input ${name}`, String(value));
+    }
+    run.leaks = guard.checkRun(run, { expectLeaks: Boolean(opts.allowLeaks) });
+    if (run.leaks.length && !opts.allowLeaks) {
+      throw new Error(`secret leak: ${run.leaks.map((l) => `${l.secret} (${l.form}) in ${l.where}: ${l.excerpt}`).join('; ')}`);
+    }
+    return run;
   } finally {
     if (!keep) fs.rmSync(root, { recursive: true, force: true });
   }

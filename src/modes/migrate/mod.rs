@@ -339,6 +339,7 @@ async fn custom_command<H: Host>(
         cwd: Some(s.workspace.clone()),
         stdin: None,
         stream: true,
+        hold_stdin: false,
     };
     if s.dry_run {
         rt.info(&format!(

@@ -63,11 +63,7 @@ pub async fn create<'a, H: Host>(
         })
         .await?;
     let branch = created.branch;
-    let connect = async {
-        let endpoint = crate::neon::connect::read_write_endpoint(&neon, &branch).await?;
-        crate::neon::connect::branch_connection(&neon, &branch, &endpoint, &None, &None).await
-    };
-    match connect.await {
+    match crate::neon::connect::branch_connection(&neon, &branch, &None, &None).await {
         Ok(c) => {
             rt.secret_url(&c.url);
             Ok(Rehearsal {

@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::event::{Event, PullRequest};
 use crate::host::Host;
 use crate::inputs::Inputs;
-use crate::neon::types::{Branch, Endpoint, NewBranch};
+use crate::neon::connect::branch_connection;
+use crate::neon::types::{Branch, NewBranch};
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
 
@@ -120,8 +121,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
             neon.restore_branch(&branch.id, parent, None).await?;
         }
     }
-    let endpoint = read_write_endpoint(&neon, &branch).await?;
-    connection_outputs(rt, &neon, &settings, &branch, &endpoint).await?;
+    connection_outputs(rt, &neon, &settings, &branch).await?;
     rt.info(&format!(
         "Preview branch {name} ({}) is {}",
         branch.id,
@@ -197,29 +197,17 @@ async fn find_or_create<H: Host>(
     Ok((created.branch, true))
 }
 
-/// Re-exported for callers that knew it here.
-pub use crate::neon::connect::pooled_host;
-use crate::neon::connect::read_write_endpoint;
-
 async fn connection_outputs<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
     settings: &Settings,
     branch: &Branch,
-    endpoint: &Endpoint,
 ) -> Result<()> {
-    let c = crate::neon::connect::branch_connection(
-        neon,
-        branch,
-        endpoint,
-        &settings.role,
-        &settings.database,
-    )
-    .await?;
-    rt.secret_output("password", &c.password);
-    rt.secret_output("db_url", &c.url);
-    rt.secret_output("db_url_pooled", &c.url_pooled);
-    rt.output("db_host", &c.host);
-    rt.output("db_host_pooled", &c.pooled_host);
+    let conn = branch_connection(neon, branch, &settings.role, &settings.database).await?;
+    rt.secret_output("password", &conn.password);
+    rt.secret_output("db_url", &conn.url);
+    rt.secret_output("db_url_pooled", &conn.url_pooled);
+    rt.output("db_host", &conn.host);
+    rt.output("db_host_pooled", &conn.pooled_host);
     Ok(())
 }

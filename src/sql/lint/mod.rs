@@ -150,3 +150,24 @@ pub mod testing {
         assert!(f.is_empty(), "{} should not fire on: {sql}\n{f:?}", rule.id);
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    /// Every rule has a doc section the reports can link to.
+    #[test]
+    fn every_rule_is_documented() {
+        let docs = include_str!("../../../docs/lint-rules.md");
+        for r in super::all() {
+            assert!(
+                docs.contains(&format!("\n### {}\n", r.id)),
+                "docs/lint-rules.md lacks ### {}",
+                r.id
+            );
+            assert!(
+                docs.contains(r.why),
+                "docs/lint-rules.md: stale why for {}",
+                r.id
+            );
+        }
+    }
+}

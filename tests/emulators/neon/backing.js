@@ -49,8 +49,11 @@ class Backing {
     });
   }
 
+  /** Create the login role, or (second emulator on the same cluster) just reset its password. */
   async createRole(name, password) {
-    await this.psql(`CREATE ROLE ${quoteIdent(name)} LOGIN CREATEDB CREATEROLE PASSWORD ${quoteLiteral(password)}`);
+    const exists = (await this.psql(`SELECT count(*) FROM pg_roles WHERE rolname = ${quoteLiteral(name)}`)).trim() === '1';
+    const verb = exists ? 'ALTER' : 'CREATE';
+    await this.psql(`${verb} ROLE ${quoteIdent(name)} LOGIN CREATEDB CREATEROLE PASSWORD ${quoteLiteral(password)}`);
   }
 
   setPassword(name, password) {

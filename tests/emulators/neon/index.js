@@ -35,14 +35,16 @@ let sharedValidator = null; // the spec is immutable: one compiled validator per
  * @param {number} [o.operationMs]    how long each control-plane operation takes
  * @param {number} [o.computeStartMs] how long start_compute takes (compute not ready until then)
  * @param {number} [o.latencyMs]      latency added to every API call
+ * @param {404|204} [o.deleteMissingStatus] answer to DELETE of an unknown branch (Neon: 404; the spec also allows 204)
  */
-async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0 } = {}) {
+async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0, deleteMissingStatus = 404 } = {}) {
   if (!pg || !pg.certFile) throw new Error('startNeonEmulator needs { pg } from startPostgres() with ssl enabled');
   if (!sharedValidator) sharedValidator = createValidator(loadNeonSpec());
+  require('../../support/guard').registerSecret('neon api key', apiKey);
 
   const ctx = {
     apiKey,
-    options: { operationMs, computeStartMs },
+    options: { operationMs, computeStartMs, deleteMissingStatus },
     validator: sharedValidator,
     faults: new FaultSchedule(),
     requests: [],
@@ -114,6 +116,8 @@ async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(1
       databaseName: DATABASE_NAME,
       roleName: ROLE_NAME,
       proxyPort: ctx.proxy.port,
+      /** Live settings: operationMs, computeStartMs, deleteMissingStatus (change them mid-test if needed). */
+      options: ctx.options,
       faults: ctx.faults,
       requests: ctx.requests,
       validationErrors: ctx.validationErrors,

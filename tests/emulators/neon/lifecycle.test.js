@@ -131,6 +131,27 @@ describe('neon emulator: branch lifecycle over HTTP and psql', () => {
     assert.match(otherDb.stderr, /database "postgres" does not exist/);
   });
 
+  test('a query cancelled with Ctrl-C (CancelRequest through the proxy) stops on the server', async () => {
+    const { spawn } = require('node:child_process');
+    const path = require('node:path');
+    const child = spawn(path.join(env.pg.binDir, 'psql'), ['-X', '-At', '-d', previewUri, '-c', 'SELECT pg_sleep(30)'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    // Wait until the query is really running on the server, then interrupt psql.
+    for (let i = 0; i < 200; i++) {
+      const running = await env.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'");
+      if (running.trim() === '1') break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.ok(Date.now() - t0 < 5000);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /canceling statement due to user request/);
+    assert.ok(env.neon.connections.some((c) => c.cancel), 'the CancelRequest came through the proxy');
+  });
+
   test('schema and compare_schema show a real diff after ALTER TABLE on the branch', async () => {
     const { api, project, psql, neon } = env;
     const same = await api('GET', project(`/branches/${preview.id}/compare_schema?base_branch_id=${neon.defaultBranchId}&db_name=neondb`));

@@ -117,6 +117,7 @@ async function startProxy({ certFile, keyFile, backendHost = '127.0.0.1', backen
 
   async function forwardCancel(packet) {
     // The BackendKeyData the client holds came from the real Postgres: forward as is.
+    log({ at: new Date().toISOString(), cancel: true, pid: packet.readInt32BE(8) });
     await new Promise((resolve) => {
       const s = net.connect({ host: backendHost, port: backendPort }, () => s.end(packet));
       s.on('close', resolve);

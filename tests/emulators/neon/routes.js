@@ -328,7 +328,9 @@ const handlers = {
   async deleteProjectBranch(ctx, req) {
     checkProject(ctx, req);
     // Neon answers 404 for a branch that does not exist (any more); callers that
-    // want idempotent deletes treat 404 as success.
+    // want idempotent deletes treat 404 as success. The spec also documents 204 for
+    // that case, so tests can switch to it (deleteMissingStatus: 204) to cover both.
+    if (!ctx.state.branches.has(req.pathParams.branch_id) && ctx.options.deleteMissingStatus === 204) return { status: 204, body: undefined };
     const b = getBranch(ctx, req.pathParams.branch_id);
     if (b.default) throw new ApiError(422, 'cannot delete the default branch');
     const children = ctx.state.children(b.id);
