@@ -94,14 +94,19 @@ async function timed(fn) {
         (results[way] = results[way] || []).push(ms);
       }
     }
+    // Best of N hides a noisy neighbour's load; the median is printed beside it because on a
+    // shared machine one lucky run of one way can skew a best-of ratio.
     const best = (w) => Math.min(...results[w]);
+    const median = (w) => { const v = [...results[w]].sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
     const [mode, seed, floor] = ['mode', 'seed', 'floor'].map(best);
-    console.log(`${COUNT} migrations, best of ${runs} runs (PostgreSQL via TCP+TLS, ${os.cpus().length} cores):`);
+    const [mMode, mSeed, mFloor] = ['mode', 'seed', 'floor'].map(median);
+    console.log(`${COUNT} migrations, best of ${runs} runs (PostgreSQL via TCP+TLS, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}):`);
     console.log(`  mode: migrate               ${mode.toFixed(0).padStart(7)} ms   (all runs: ${results.mode.map((x) => x.toFixed(0)).join(', ')})`);
     console.log(`  seed loop (psql per file)   ${seed.toFixed(0).padStart(7)} ms   (all runs: ${results.seed.map((x) => x.toFixed(0)).join(', ')})`);
     console.log(`  floor (one psql -f concat)  ${floor.toFixed(0).padStart(7)} ms   (all runs: ${results.floor.map((x) => x.toFixed(0)).join(', ')})`);
     console.log(`  seed loop / mode  = ${(seed / mode).toFixed(2)}x   (goal >= 5x)`);
     console.log(`  mode / floor      = ${(mode / floor).toFixed(2)}x   (goal <= 1.3x)`);
+    console.log(`  medians: mode ${mMode.toFixed(0)} ms, seed ${mSeed.toFixed(0)} ms, floor ${mFloor.toFixed(0)} ms -> seed/mode ${(mSeed / mMode).toFixed(2)}x, mode/floor ${(mMode / mFloor).toFixed(2)}x`);
   } finally {
     fs.rmSync(ws, { recursive: true, force: true });
     await pg.stop();
