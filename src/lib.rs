@@ -6,6 +6,7 @@
 //! - `inputs`, `event` — what the workflow gave us, validated
 //! - `http`     — one transport and retry policy for both APIs
 //! - `neon`, `github` — API clients
+//! - `sql`      — SQL analysis: split, plan, lint (issue 3)
 //! - `modes`    — preview, migrate, sync
 //! - `url`, `time` — small pure helpers
 
@@ -18,6 +19,7 @@ pub mod inputs;
 pub mod modes;
 pub mod neon;
 pub mod runtime;
+pub mod sql;
 pub mod time;
 pub mod url;
 

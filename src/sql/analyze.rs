@@ -1,0 +1,280 @@
+//! The pipeline for one run: per file, bytes → format → UP section → tokens
+//! → statements → parse → transaction plan → lint (with the run's context
+//! of new objects) → ignores. Pure: no I/O, no clock.
+
+use serde::Serialize;
+
+use super::config::LintConfig;
+use super::context::Context;
+use super::error::{FileError, SqlError};
+use super::format::{self, MigrationFormat, TxDeclaration};
+use super::lexer;
+use super::lint::{self, FileCtx, Hit, Rule, Severity, StmtInfo};
+use super::split::{self, Statement, StatementKind};
+use super::transaction::{self, ExecutionPlan};
+use super::words::View;
+use super::{ignore, parse, Span};
+
+/// One input file; the caller reads it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SourceFile {
+    /// Path relative to the repository root, `/`-separated.
+    pub path: String,
+    pub bytes: Vec<u8>,
+    /// Diesel's `metadata.toml` next to `up.sql`, when there is one.
+    pub metadata: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub why: &'static str,
+    pub help: &'static str,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileAnalysis {
+    pub path: String,
+    pub format: MigrationFormat,
+    pub tx_declaration: TxDeclaration,
+    /// `None` when the file could not be read at all.
+    pub plan: Option<ExecutionPlan>,
+    /// The file has psql meta-commands: only psql can run it as written.
+    pub needs_psql: bool,
+    /// Not linted (config `exclude=`); still split and validated.
+    pub excluded: bool,
+    pub bytes: usize,
+    pub file_error: Option<FileError>,
+    /// Validation errors: Postgres would reject the file here.
+    pub errors: Vec<SqlError>,
+    pub findings: Vec<Finding>,
+    /// SQL statements sqlparser could not read (lint used tokens only).
+    pub not_analysed: Vec<Span>,
+    /// SQL statements (psql meta-commands not counted).
+    pub statement_count: usize,
+    pub parsed_count: usize,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub files: usize,
+    pub bytes: usize,
+    pub statements: usize,
+    pub parsed: usize,
+    pub not_analysed: usize,
+    /// Files with a file error plus validation errors.
+    pub errors: usize,
+    pub error_findings: usize,
+    pub warning_findings: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Analysis {
+    pub files: Vec<FileAnalysis>,
+    pub totals: Totals,
+}
+
+impl Analysis {
+    /// Anything that should fail a check run: unreadable files, validation
+    /// errors, error-severity findings.
+    pub fn has_errors(&self) -> bool {
+        self.totals.errors > 0 || self.totals.error_findings > 0
+    }
+}
+
+/// Analyse files in apply order (objects created by an earlier file are
+/// "new" for later ones).
+pub fn analyze(files: &[SourceFile], config: &LintConfig) -> Analysis {
+    let mut ctx = Context::default();
+    let files: Vec<FileAnalysis> = files
+        .iter()
+        .map(|f| analyze_file(f, config, &mut ctx))
+        .collect();
+    let mut t = Totals {
+        files: files.len(),
+        ..Default::default()
+    };
+    for f in &files {
+        t.bytes += f.bytes;
+        t.statements += f.statement_count;
+        t.parsed += f.parsed_count;
+        t.not_analysed += f.not_analysed.len();
+        t.errors += f.errors.len() + usize::from(f.file_error.is_some());
+        for x in &f.findings {
+            match x.severity {
+                Severity::Error => t.error_findings += 1,
+                Severity::Warning => t.warning_findings += 1,
+                Severity::Off => {}
+            }
+        }
+    }
+    Analysis { files, totals: t }
+}
+
+fn empty(path: &str, bytes: usize) -> FileAnalysis {
+    FileAnalysis {
+        path: path.to_string(),
+        format: MigrationFormat::PlainSql,
+        tx_declaration: TxDeclaration::None,
+        plan: None,
+        needs_psql: false,
+        excluded: false,
+        bytes,
+        file_error: None,
+        errors: Vec::new(),
+        findings: Vec::new(),
+        not_analysed: Vec::new(),
+        statement_count: 0,
+        parsed_count: 0,
+        statements: Vec::new(),
+    }
+}
+
+/// Bytes → text, or why not.
+pub fn decode(bytes: &[u8], max: usize) -> Result<&str, FileError> {
+    if bytes.len() > max {
+        return Err(FileError::TooLarge {
+            size: bytes.len(),
+            max,
+        });
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(FileError::Empty);
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        FileError::NotUtf8 {
+            offset,
+            line: 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32,
+        }
+    })
+}
+
+fn analyze_file(f: &SourceFile, config: &LintConfig, ctx: &mut Context) -> FileAnalysis {
+    let mut out = empty(&f.path, f.bytes.len());
+    out.excluded = config.is_excluded(&f.path);
+    let text = match decode(&f.bytes, config.max_file_bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            out.file_error = Some(e);
+            return out;
+        }
+    };
+    out.format = format::detect(&f.path, text);
+    let section = match format::section(out.format, text, f.metadata.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            out.file_error = Some(e);
+            return out;
+        }
+    };
+    out.tx_declaration = section.tx;
+
+    let lexed = lexer::lex(text, section.start, section.end, section.line);
+    out.errors.extend(lexed.error);
+    let toks = &lexed.tokens;
+    let stmts = split::split(text, toks);
+    out.needs_psql = stmts.iter().any(|s| s.kind == StatementKind::PsqlMeta);
+
+    // SQL statements: index into `stmts`, token view, AST.
+    let sql: Vec<usize> = (0..stmts.len())
+        .filter(|&i| stmts[i].kind == StatementKind::Sql)
+        .collect();
+    let views: Vec<View> = sql
+        .iter()
+        .map(|&i| View::new(&toks[stmts[i].toks.clone()]))
+        .collect();
+    let tx = transaction::analyze(&views, section.tx);
+    out.plan = tx.plan;
+
+    let mut infos = Vec::with_capacity(sql.len());
+    for (k, view) in views.into_iter().enumerate() {
+        let ast = parse::parse(&view);
+        let span = stmts[sql[k]].span;
+        if ast.is_none() {
+            out.not_analysed.push(span);
+        }
+        // Always observed, even when excluded: the objects still get created.
+        let target = ctx.observe(&view);
+        infos.push(StmtInfo {
+            index: k,
+            view,
+            ast,
+            target,
+            in_tx: tx.in_tx.get(k).copied().unwrap_or(false),
+            span,
+        });
+    }
+    out.statement_count = infos.len();
+    out.parsed_count = infos.iter().filter(|s| s.ast.is_some()).count();
+
+    if !out.excluded {
+        let fctx = FileCtx {
+            stmts: &infos,
+            tx: &tx,
+            format: out.format,
+            decl: section.tx,
+        };
+        let mut hits: Vec<(&'static Rule, Hit)> = Vec::new();
+        lint::run(&fctx, |r| config.severity(r) != Severity::Off, &mut hits);
+        out.findings = apply_ignores(hits, toks, &stmts, &sql, &infos, config);
+    }
+    out.statements = stmts;
+    out
+}
+
+/// Drop ignored hits, report unused directives, attach severity and spans.
+fn apply_ignores(
+    hits: Vec<(&'static Rule, Hit)>,
+    toks: &[lexer::Tok],
+    stmts: &[Statement],
+    sql: &[usize],
+    infos: &[StmtInfo],
+    config: &LintConfig,
+) -> Vec<Finding> {
+    let mut directives = ignore::collect(toks, stmts);
+    let mut findings = Vec::new();
+    for (rule, hit) in hits {
+        let stmt = sql[hit.stmt];
+        if directives.iter_mut().any(|d| d.covers(rule.id, stmt)) {
+            continue;
+        }
+        findings.push(Finding {
+            rule: rule.id,
+            severity: config.severity(rule),
+            message: hit.message,
+            why: rule.why,
+            help: rule.help,
+            span: hit.span.unwrap_or(infos[hit.stmt].span),
+        });
+    }
+    let unused = &lint::rules::unused_ignore::RULE;
+    let sev = config.severity(unused);
+    if sev != Severity::Off {
+        for d in &directives {
+            for (id, used) in d.ids.iter().zip(&d.used) {
+                let message = match lint::find(id) {
+                    None => format!("`{id}` is not a rule id, so this ignore does nothing"),
+                    Some(r) if !used && config.severity(r) != Severity::Off => {
+                        format!("ignore for `{id}` matched no finding; remove it")
+                    }
+                    _ => continue,
+                };
+                findings.push(Finding {
+                    rule: unused.id,
+                    severity: sev,
+                    message,
+                    why: unused.why,
+                    help: unused.help,
+                    span: d.span,
+                });
+            }
+        }
+    }
+    findings.sort_by_key(|f| (f.span.start, f.rule));
+    findings
+}

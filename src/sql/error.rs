@@ -1,0 +1,44 @@
+//! Errors of the SQL engine. Each message says what is wrong and what to do,
+//! because it ends up verbatim in a PR comment read by someone who did not
+//! write this code.
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// A problem that makes a whole file unreadable (nothing is analysed).
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FileError {
+    #[error("file is empty: a migration with no statements is almost always a mistake (delete it or add SQL)")]
+    Empty,
+    #[error("file is {size} bytes, over the {max}-byte limit; raise max-file-size in the lint config if this is intended")]
+    TooLarge { size: usize, max: usize },
+    #[error("file is not valid UTF-8 (invalid byte at offset {offset}, line {line}); Postgres migrations must be UTF-8, re-save the file as UTF-8")]
+    NotUtf8 { offset: usize, line: u32 },
+    #[error("dbmate migration has no `-- migrate:up` marker, so dbmate would refuse it; add `-- migrate:up` before the SQL")]
+    DbmateNoUp,
+}
+
+/// A validation error inside a file: Postgres would reject the file here.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+#[error("{line}:{col}: {message}")]
+pub struct SqlError {
+    pub message: String,
+    pub line: u32,
+    pub col: u32,
+    /// Byte offset in the file.
+    pub offset: usize,
+}
+
+/// A problem in the user's lint configuration input.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+pub enum ConfigError {
+    #[error("unknown rule id `{id}` in the lint config; known rules: {known}")]
+    UnknownRule { id: String, known: String },
+    #[error("invalid severity `{value}` for rule `{id}`: use error, warning or off")]
+    BadSeverity { id: String, value: String },
+    #[error("cannot read `{entry}` in the lint config: write `rule-id=error|warning|off`, `exclude=glob` or `max-file-size=10MB`, separated by commas or new lines")]
+    BadEntry { entry: String },
+    #[error("invalid max-file-size `{value}`: use a number of bytes, optionally with KB or MB")]
+    BadSize { value: String },
+}

@@ -1,0 +1,281 @@
+//! Migration formats: which tool a file belongs to, which part of it is the
+//! UP migration, how the tool wraps it in a transaction, and the order the
+//! tool applies files in (so migrate mode can sort a PR's files the same way).
+
+use serde::Serialize;
+
+use super::error::FileError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationFormat {
+    /// Any `.sql` applied as a whole (psql scripts, CI-applied files).
+    PlainSql,
+    /// `-- migrate:up` / `-- migrate:down` sections.
+    Dbmate,
+    /// `migrations/<dir>/migration.sql`.
+    Prisma,
+    /// `V<version>__<desc>.sql`, `R__<desc>.sql`.
+    Flyway,
+    /// `migrations/<version>_<name>/up.sql` (+ `metadata.toml`).
+    Diesel,
+}
+
+/// Whether the tool itself runs the file inside a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TxDeclaration {
+    /// The format says nothing; the plan decides from the SQL.
+    None,
+    /// The tool wraps the file in a transaction (dbmate, diesel defaults).
+    Transaction,
+    /// The file opts out (`transaction:false`, `run_in_transaction = false`).
+    NoTransaction,
+}
+
+/// The part of a file to analyse and how its tool runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Byte range of the UP migration; `start` is at a line start.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line number of `start`.
+    pub line: u32,
+    pub tx: TxDeclaration,
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+fn parent_dir(path: &str) -> &str {
+    let mut it = path.rsplit(['/', '\\']);
+    it.next();
+    it.next().unwrap_or("")
+}
+
+/// Detect the format from the path and, for dbmate, the file's markers.
+pub fn detect(path: &str, text: &str) -> MigrationFormat {
+    let name = file_name(path);
+    if name == "migration.sql" && !parent_dir(path).is_empty() {
+        return MigrationFormat::Prisma;
+    }
+    if name == "up.sql" || name == "down.sql" {
+        return MigrationFormat::Diesel;
+    }
+    if flyway_version(name).is_some() || name.starts_with("R__") {
+        return MigrationFormat::Flyway;
+    }
+    if dbmate_marker(text, "up").is_some() {
+        return MigrationFormat::Dbmate;
+    }
+    MigrationFormat::PlainSql
+}
+
+/// `V1.2_3__desc.sql` → [1, 2, 3]. Flyway compares versions part by part as
+/// integers, so "10" sorts after "9".
+pub fn flyway_version(name: &str) -> Option<Vec<u128>> {
+    let rest = name.strip_prefix('V')?;
+    let (ver, _) = rest.split_once("__")?;
+    if ver.is_empty() {
+        return None;
+    }
+    ver.split(['.', '_'])
+        .map(|p| p.parse::<u128>().ok())
+        .collect()
+}
+
+/// Finds a dbmate marker line `-- migrate:<which> [options]` (dbmate's regex
+/// `^--\s*migrate:<which>(.*)$`). Returns (line start, line end, options).
+fn dbmate_marker<'a>(text: &'a str, which: &str) -> Option<(usize, usize, &'a str)> {
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let l = line.trim_end_matches(['\n', '\r']);
+        if let Some(rest) = l.strip_prefix("--") {
+            if let Some(opts) = rest.trim_start().strip_prefix("migrate:") {
+                if let Some(opts) = opts.strip_prefix(which) {
+                    if opts.is_empty() || opts.starts_with(char::is_whitespace) {
+                        return Some((start, pos, opts));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The UP section to analyse and the tool's transaction declaration.
+/// `metadata` is Diesel's `metadata.toml` next to `up.sql`, when present.
+pub fn section(
+    format: MigrationFormat,
+    text: &str,
+    metadata: Option<&str>,
+) -> Result<Section, FileError> {
+    let whole = |tx| Section {
+        start: 0,
+        end: text.len(),
+        line: 1,
+        tx,
+    };
+    match format {
+        MigrationFormat::Dbmate => {
+            let (_, up_end, opts) = dbmate_marker(text, "up").ok_or(FileError::DbmateNoUp)?;
+            let end = match dbmate_marker(text, "down") {
+                Some((s, _, _)) if s >= up_end => s,
+                _ => text.len(),
+            };
+            let tx = if opts.split_whitespace().any(|o| o == "transaction:false") {
+                TxDeclaration::NoTransaction
+            } else {
+                TxDeclaration::Transaction
+            };
+            let line = 1 + text[..up_end].bytes().filter(|&b| b == b'\n').count() as u32;
+            Ok(Section {
+                start: up_end,
+                end,
+                line,
+                tx,
+            })
+        }
+        MigrationFormat::Diesel => Ok(whole(match metadata.and_then(diesel_run_in_transaction) {
+            Some(false) => TxDeclaration::NoTransaction,
+            _ => TxDeclaration::Transaction,
+        })),
+        _ => Ok(whole(TxDeclaration::None)),
+    }
+}
+
+/// `run_in_transaction = false` in Diesel's metadata.toml, read by hand (the
+/// file has one meaningful key; a TOML parser would be a dependency for it).
+pub fn diesel_run_in_transaction(metadata: &str) -> Option<bool> {
+    for line in metadata.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        if let Some((k, v)) = line.split_once('=') {
+            if k.trim() == "run_in_transaction" {
+                return match v.trim() {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                };
+            }
+        }
+    }
+    None
+}
+
+/// Sort key reproducing each tool's apply order for files of one format.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OrderKey {
+    /// Flyway versioned migrations, by numeric version parts.
+    Versioned(Vec<u128>, String),
+    /// Everything ordered by a string (dir name, diesel version, file name),
+    /// then the path to make the order total.
+    Named(String, String),
+    /// Flyway repeatables run after all versioned ones, by description.
+    Repeatable(String, String),
+}
+
+/// The key migrate mode sorts a format's files by.
+pub fn order_key(format: MigrationFormat, relative_path: &str) -> OrderKey {
+    let name = file_name(relative_path);
+    let p = relative_path.to_string();
+    match format {
+        MigrationFormat::Flyway => match flyway_version(name) {
+            Some(v) => OrderKey::Versioned(v, p),
+            None => OrderKey::Repeatable(name.trim_start_matches("R__").to_string(), p),
+        },
+        // Prisma: the migration directory name, in byte order.
+        MigrationFormat::Prisma => OrderKey::Named(parent_dir(relative_path).to_string(), p),
+        // Diesel: the directory name up to the first `_`, without `-`.
+        MigrationFormat::Diesel => {
+            let dir = parent_dir(relative_path);
+            let v = dir.split('_').next().unwrap_or(dir).replace('-', "");
+            OrderKey::Named(v, p)
+        }
+        // dbmate sorts by file name (its version prefix).
+        MigrationFormat::Dbmate => OrderKey::Named(name.to_string(), p),
+        MigrationFormat::PlainSql => OrderKey::Named(p.clone(), p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MigrationFormat::*;
+
+    #[test]
+    fn detects_formats() {
+        assert_eq!(detect("prisma/migrations/0_init/migration.sql", ""), Prisma);
+        assert_eq!(detect("migrations/2019-02-26-002946_x/up.sql", ""), Diesel);
+        assert_eq!(detect("db/migration/V2.1__x.sql", ""), Flyway);
+        assert_eq!(detect("db/migration/R__views.sql", ""), Flyway);
+        assert_eq!(detect("db/1_x.sql", "-- migrate:up\nselect 1;"), Dbmate);
+        assert_eq!(detect("admin/sql/CreateTables.sql", "select 1;"), PlainSql);
+        assert_eq!(detect("Vfoo.sql", ""), PlainSql);
+    }
+
+    #[test]
+    fn dbmate_up_section_and_options() {
+        let t = "-- comment\n-- migrate:up transaction:false\ncreate index concurrently i on t(a);\n-- migrate:down\ndrop index i;\n";
+        let s = section(Dbmate, t, None).unwrap();
+        assert_eq!(&t[s.start..s.end], "create index concurrently i on t(a);\n");
+        assert_eq!((s.line, s.tx), (3, TxDeclaration::NoTransaction));
+        let s = section(Dbmate, "--migrate:up\nselect 1;", None).unwrap();
+        assert_eq!(s.tx, TxDeclaration::Transaction);
+        assert_eq!(
+            section(Dbmate, "select 1;", None),
+            Err(FileError::DbmateNoUp)
+        );
+    }
+
+    #[test]
+    fn diesel_metadata() {
+        let s = section(Diesel, "", Some("# x\nrun_in_transaction = false\n")).unwrap();
+        assert_eq!(s.tx, TxDeclaration::NoTransaction);
+        assert_eq!(
+            section(Diesel, "", None).unwrap().tx,
+            TxDeclaration::Transaction
+        );
+    }
+
+    #[test]
+    fn flyway_order() {
+        let mut v = vec![
+            "R__b.sql",
+            "V10__x.sql",
+            "V2.1__x.sql",
+            "R__a.sql",
+            "V2__x.sql",
+            "V1__x.sql",
+        ];
+        v.sort_by_key(|p| order_key(Flyway, p));
+        assert_eq!(
+            v,
+            [
+                "V1__x.sql",
+                "V2__x.sql",
+                "V2.1__x.sql",
+                "V10__x.sql",
+                "R__a.sql",
+                "R__b.sql"
+            ]
+        );
+    }
+
+    #[test]
+    fn diesel_and_prisma_order() {
+        let mut v = [
+            "m/2019-02-27-170003_b/up.sql",
+            "m/00000000000000_diesel_initial_setup/up.sql",
+            "m/2019-02-26-002946_a/up.sql",
+        ];
+        v.sort_by_key(|p| order_key(Diesel, p));
+        assert_eq!(v[0], "m/00000000000000_diesel_initial_setup/up.sql");
+        assert_eq!(v[2], "m/2019-02-27-170003_b/up.sql");
+        let mut p = ["m/20230411_b/migration.sql", "m/01_init/migration.sql"];
+        p.sort_by_key(|x| order_key(Prisma, x));
+        assert_eq!(p[0], "m/01_init/migration.sql");
+    }
+}
