@@ -1,5 +1,6 @@
 // The Host the Rust core runs on: each method is one call into @actions/core, node:fs or
 // @actions/exec. No decisions are made here; see src/host/mod.rs for the contract.
+import { spawn as spawnChild } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
@@ -47,6 +48,77 @@ async function run(commandJson) {
     },
   });
   return JSON.stringify({ code, stdout, stderr });
+}
+
+// Background pipelines (Host::spawn): stdout of each process is an OS pipe into the next
+// one's stdin, so data never passes through this process.
+const pipelines = new Map();
+let nextHandle = 1;
+const OUTPUT_LIMIT = 4 * 1024 * 1024;
+const keep = (text, data) => (text + data).slice(-OUTPUT_LIMIT);
+
+// A cancelled job gets SIGINT/SIGTERM: take our children with us, then die of the signal.
+let signalsHooked = false;
+function killAll() {
+  for (const p of pipelines.values()) for (const c of p.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+}
+function hookSignals() {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => { killAll(); process.kill(process.pid, sig); });
+  }
+}
+
+function spawnPipeline(pipelineJson) {
+  hookSignals();
+  const commands = JSON.parse(pipelineJson);
+  const p = { children: [], codes: commands.map(() => null), stdout: '', stderr: commands.map(() => ''), left: commands.length, waiters: [] };
+  let previous = null;
+  commands.forEach((command, i) => {
+    const env = { ...process.env };
+    for (const [key, value] of command.env) env[key] = value;
+    const stdin = previous || (command.stdin == null ? 'ignore' : 'pipe');
+    const child = spawnChild(command.program, command.args, { env, cwd: command.cwd || undefined, stdio: [stdin, 'pipe', 'pipe'] });
+    if (previous) previous.destroy(); // the child has its own copy of the pipe's read end
+    child.on('error', (e) => { p.stderr[i] = keep(p.stderr[i], `${e.message}\n`); });
+    child.stderr.on('data', (d) => { p.stderr[i] = keep(p.stderr[i], d.toString()); });
+    if (i === commands.length - 1) child.stdout.on('data', (d) => { p.stdout = keep(p.stdout, d.toString()); });
+    if (i === 0 && command.stdin != null) {
+      child.stdin.on('error', () => {}); // exited early: its exit code tells
+      child.stdin.write(command.stdin);
+      if (!command.hold_stdin) child.stdin.end();
+    }
+    child.on('close', (code) => {
+      p.codes[i] = code;
+      if (--p.left === 0) for (const w of p.waiters.splice(0)) w();
+    });
+    previous = i < commands.length - 1 ? child.stdout : null;
+    p.children.push(child);
+  });
+  const handle = nextHandle++;
+  pipelines.set(handle, p);
+  return handle;
+}
+
+function statusOf(p) {
+  return JSON.stringify({ done: p.left === 0, codes: p.codes, stdout: p.stdout, stderr: p.stderr });
+}
+
+function waitPipeline(handle, timeoutMs) {
+  const p = pipelines.get(handle);
+  if (!p) return Promise.resolve(JSON.stringify({ done: true, codes: [null], stdout: '', stderr: ['unknown process handle'] }));
+  if (p.left === 0) return Promise.resolve(statusOf(p));
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); resolve(statusOf(p)); };
+    const timer = setTimeout(() => { p.waiters = p.waiters.filter((w) => w !== done); resolve(statusOf(p)); }, timeoutMs);
+    p.waiters.push(done);
+  });
+}
+
+function killPipeline(handle) {
+  const p = pipelines.get(handle);
+  if (p) for (const c of p.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 }
 
 const log = {
@@ -98,5 +170,8 @@ export function createHost() {
     random: () => Math.random(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     run,
+    spawn: spawnPipeline,
+    wait: waitPipeline,
+    kill: killPipeline,
   };
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 /// A process to start. Always an argument array: untrusted text (branch names, file names)
 /// can never be interpreted by a shell because no shell is involved.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Command {
     pub program: String,
     pub args: Vec<String>,
@@ -26,6 +27,9 @@ pub struct Command {
     pub stdin: Option<String>,
     /// Echo output to the job log while it runs (long migrations, migrate-command).
     pub stream: bool,
+    /// [`Host::spawn`] only: write `stdin` but keep the pipe open, so the process keeps
+    /// reading until it is killed or the action exits (a session held open on purpose).
+    pub hold_stdin: bool,
 }
 
 impl Command {
@@ -58,6 +62,31 @@ impl Command {
     pub fn streamed(mut self) -> Self {
         self.stream = true;
         self
+    }
+    pub fn hold_stdin(mut self) -> Self {
+        self.hold_stdin = true;
+        self
+    }
+}
+
+/// Where a background pipeline ([`Host::spawn`]) is: the output so far and, once every
+/// process has ended, their exit codes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ProcessStatus {
+    /// Every process of the pipeline has exited.
+    pub done: bool,
+    /// One per process, in pipeline order; `None` while running or when killed by a signal.
+    pub codes: Vec<Option<i32>>,
+    /// The last process's stdout so far (the earlier ones feed the next process).
+    pub stdout: String,
+    /// Each process's stderr so far.
+    pub stderr: Vec<String>,
+}
+
+impl ProcessStatus {
+    pub fn success(&self) -> bool {
+        self.done && self.codes.iter().all(|c| *c == Some(0))
     }
 }
 
@@ -153,4 +182,12 @@ pub trait Host {
     fn random(&self) -> f64;
     async fn sleep(&self, ms: u64);
     async fn run(&self, command: &Command) -> Result<ProcessOutput, HostError>;
+    /// Start processes in the background, each one's stdout joined to the next one's stdin
+    /// by an OS pipe (`a | b` without a shell; one command is a pipeline of one). Returns a
+    /// handle for `wait` and `kill`. The processes are killed if the action is terminated.
+    fn spawn(&self, pipeline: &[Command]) -> Result<u32, HostError>;
+    /// Wait until the pipeline has ended or `timeout_ms` has passed, whichever is first.
+    async fn wait(&self, handle: u32, timeout_ms: u64) -> ProcessStatus;
+    /// Terminate (SIGTERM) every process of the pipeline that is still running.
+    fn kill(&self, handle: u32);
 }

@@ -1,7 +1,9 @@
 //! A native [`Host`] for `cargo test`: records everything the core tells the runner, keeps
 //! files in memory, and runs a virtual clock so retry schedules are asserted, not waited for.
 
-use super::{Annotation, Command, DirEntry, EntryKind, Host, HostError, Level, ProcessOutput};
+use super::{
+    Annotation, Command, DirEntry, EntryKind, Host, HostError, Level, ProcessOutput, ProcessStatus,
+};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,6 +24,11 @@ pub struct TestHost {
     pub commands: RefCell<Vec<Command>>,
     /// Canned process results, consumed in order; when empty, `run` starts the real process.
     pub scripted: RefCell<Vec<ProcessOutput>>,
+    /// Pipelines given to `spawn`, in order; they run to completion at once (real
+    /// processes, or the next `scripted_spawns` entry when there is one).
+    pub spawned: RefCell<Vec<Vec<Command>>>,
+    pub scripted_spawns: RefCell<Vec<ProcessStatus>>,
+    finished: RefCell<Vec<ProcessStatus>>,
     random: Cell<u64>,
 }
 
@@ -177,6 +184,78 @@ impl Host for TestHost {
         }
         run_real(command)
     }
+    fn spawn(&self, pipeline: &[Command]) -> Result<u32, HostError> {
+        self.spawned.borrow_mut().push(pipeline.to_vec());
+        let status = if self.scripted_spawns.borrow().is_empty() {
+            run_pipeline_real(pipeline)?
+        } else {
+            self.scripted_spawns.borrow_mut().remove(0)
+        };
+        self.finished.borrow_mut().push(status);
+        Ok(self.finished.borrow().len() as u32)
+    }
+    async fn wait(&self, handle: u32, _timeout_ms: u64) -> ProcessStatus {
+        self.finished.borrow()[handle as usize - 1].clone()
+    }
+    fn kill(&self, _handle: u32) {}
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn run_pipeline_real(pipeline: &[Command]) -> Result<ProcessStatus, HostError> {
+    use std::process::Stdio;
+    let mut children = Vec::new();
+    let mut previous: Option<std::process::ChildStdout> = None;
+    for (i, command) in pipeline.iter().enumerate() {
+        let mut cmd = std::process::Command::new(&command.program);
+        cmd.args(&command.args)
+            .envs(command.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match previous.take() {
+            Some(out) => cmd.stdin(Stdio::from(out)),
+            None if command.stdin.is_some() => cmd.stdin(Stdio::piped()),
+            None => cmd.stdin(Stdio::null()),
+        };
+        let mut child = cmd.spawn().map_err(|e| HostError::Spawn {
+            program: command.program.clone(),
+            message: e.to_string(),
+        })?;
+        if let (0, Some(input)) = (i, &command.stdin) {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin is piped");
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        if i + 1 < pipeline.len() {
+            previous = child.stdout.take();
+        }
+        children.push(child);
+    }
+    let mut status = ProcessStatus {
+        done: true,
+        ..Default::default()
+    };
+    for child in children {
+        let out = child
+            .wait_with_output()
+            .map_err(|e| HostError::Other(e.to_string()))?;
+        status.codes.push(out.status.code());
+        status
+            .stderr
+            .push(String::from_utf8_lossy(&out.stderr).into_owned());
+        status.stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    }
+    Ok(status)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn run_pipeline_real(pipeline: &[Command]) -> Result<ProcessStatus, HostError> {
+    Err(HostError::Spawn {
+        program: pipeline
+            .first()
+            .map(|c| c.program.clone())
+            .unwrap_or_default(),
+        message: "the test host cannot start processes on wasm".into(),
+    })
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,7 +1,7 @@
 //! [`Host`] over the JS shim's callbacks (`js/host.js`). Structured values cross the boundary
 //! as JSON strings: one tiny, stable calling convention instead of a binding per field.
 
-use super::{Annotation, Command, DirEntry, Host, HostError, Level, ProcessOutput};
+use super::{Annotation, Command, DirEntry, Host, HostError, Level, ProcessOutput, ProcessStatus};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -47,6 +47,12 @@ extern "C" {
     fn sleep(this: &JsHost, ms: f64) -> js_sys::Promise;
     #[wasm_bindgen(method)]
     fn run(this: &JsHost, command_json: &str) -> js_sys::Promise;
+    #[wasm_bindgen(method, catch)]
+    fn spawn(this: &JsHost, pipeline_json: &str) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method)]
+    fn wait(this: &JsHost, handle: u32, timeout_ms: f64) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn kill(this: &JsHost, handle: u32);
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -146,5 +152,32 @@ impl Host for JsHost {
             })?;
         let text = result.as_string().unwrap_or_default();
         serde_json::from_str(&text).map_err(|e| HostError::Other(e.to_string()))
+    }
+    fn spawn(&self, pipeline: &[Command]) -> Result<u32, HostError> {
+        let json = serde_json::to_string(pipeline).map_err(|e| HostError::Other(e.to_string()))?;
+        JsHost::spawn(self, &json).map_err(|e| HostError::Spawn {
+            program: pipeline
+                .iter()
+                .map(|c| c.program.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
+            message: js_message(&e),
+        })
+    }
+    async fn wait(&self, handle: u32, timeout_ms: u64) -> ProcessStatus {
+        let result = JsFuture::from(JsHost::wait(self, handle, timeout_ms as f64)).await;
+        result
+            .ok()
+            .and_then(|v| v.as_string())
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_else(|| ProcessStatus {
+                done: true,
+                codes: vec![None],
+                stdout: String::new(),
+                stderr: vec!["the host lost track of this process".into()],
+            })
+    }
+    fn kill(&self, handle: u32) {
+        JsHost::kill(self, handle)
     }
 }

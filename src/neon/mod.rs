@@ -2,6 +2,7 @@
 //! spelled out where they are easy to get wrong (exact-name lookup, 404-on-delete,
 //! waiting for operations, never creating a branch twice).
 
+pub mod connect;
 pub mod types;
 
 use crate::error::{Error, Result};

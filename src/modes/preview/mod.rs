@@ -7,10 +7,10 @@ use crate::error::{Error, Result};
 use crate::event::{Event, PullRequest};
 use crate::host::Host;
 use crate::inputs::Inputs;
-use crate::neon::types::{Branch, Endpoint, NewBranch};
+use crate::neon::connect::branch_connection;
+use crate::neon::types::{Branch, NewBranch};
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
-use crate::url::build_pg_url;
 
 /// Neon keeps a branch at most 30 days after `expires_at` is set.
 const MAX_TTL_MS: u64 = 30 * 86_400_000;
@@ -121,8 +121,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
             neon.restore_branch(&branch.id, parent, None).await?;
         }
     }
-    let endpoint = read_write_endpoint(&neon, &branch).await?;
-    connection_outputs(rt, &neon, &settings, &branch, &endpoint).await?;
+    connection_outputs(rt, &neon, &settings, &branch).await?;
     rt.info(&format!(
         "Preview branch {name} ({}) is {}",
         branch.id,
@@ -198,110 +197,17 @@ async fn find_or_create<H: Host>(
     Ok((created.branch, true))
 }
 
-async fn read_write_endpoint<H: Host>(
-    neon: &NeonClient<'_, H>,
-    branch: &Branch,
-) -> Result<Endpoint> {
-    let endpoints = neon.branch_endpoints(&branch.id).await?;
-    endpoints
-        .into_iter()
-        .find(|e| e.kind == "read_write")
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "branch {} has no read_write compute endpoint; add one in the Neon console or delete the branch so the action recreates it",
-                branch.name
-            ))
-        })
-}
-
-/// Pick the only role/database, or the one the inputs name.
-fn pick(input: &str, given: &Option<String>, available: Vec<String>, what: &str) -> Result<String> {
-    match given {
-        Some(name) if available.contains(name) => Ok(name.clone()),
-        Some(name) => Err(Error::input(
-            input,
-            format!(
-                "{what} `{name}` does not exist on the branch; available: {}",
-                available.join(", ")
-            ),
-        )),
-        None if available.len() == 1 => Ok(available[0].clone()),
-        None => Err(Error::input(
-            input,
-            format!(
-                "is required because the branch has {} {what}s ({}); set `{input}:` to one of them",
-                available.len(),
-                available.join(", ")
-            ),
-        )),
-    }
-}
-
-/// The pooled host is the endpoint's host with `-pooler` after its first DNS label.
-pub fn pooled_host(host: &str) -> String {
-    match host.find('.') {
-        Some(i) => format!("{}-pooler{}", &host[..i], &host[i..]),
-        None => format!("{host}-pooler"),
-    }
-}
-
 async fn connection_outputs<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
     settings: &Settings,
     branch: &Branch,
-    endpoint: &Endpoint,
 ) -> Result<()> {
-    let roles: Vec<String> = neon
-        .roles(&branch.id)
-        .await?
-        .into_iter()
-        .filter(|r| r.protected != Some(true))
-        .map(|r| r.name)
-        .collect();
-    let role = pick("role", &settings.role, roles, "role")?;
-    let databases: Vec<String> = neon
-        .databases(&branch.id)
-        .await?
-        .into_iter()
-        .map(|d| d.name)
-        .collect();
-    let database = pick("database", &settings.database, databases, "database")?;
-    let password = neon.reveal_password(&branch.id, &role).await?;
-    let pooled = pooled_host(&endpoint.host);
-    let url = build_pg_url(&role, &password, &endpoint.host, &database);
-    let url_pooled = build_pg_url(&role, &password, &pooled, &database);
-    rt.secret_output("password", &password);
-    rt.secret_output("db_url", &url);
-    rt.secret_output("db_url_pooled", &url_pooled);
-    rt.output("db_host", &endpoint.host);
-    rt.output("db_host_pooled", &pooled);
+    let conn = branch_connection(neon, branch, &settings.role, &settings.database).await?;
+    rt.secret_output("password", &conn.password);
+    rt.secret_output("db_url", &conn.url);
+    rt.secret_output("db_url_pooled", &conn.url_pooled);
+    rt.output("db_host", &conn.host);
+    rt.output("db_host_pooled", &conn.pooled_host);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pooled_host_inserts_suffix_after_first_label() {
-        assert_eq!(
-            pooled_host("ep-cool-1.us-east-2.aws.neon.tech"),
-            "ep-cool-1-pooler.us-east-2.aws.neon.tech"
-        );
-        assert_eq!(
-            pooled_host("ep-x.emulator.localhost:6543"),
-            "ep-x-pooler.emulator.localhost:6543"
-        );
-    }
-
-    #[test]
-    fn role_choice_lists_what_exists() {
-        let err = pick("role", &None, vec!["a".into(), "b".into()], "role").unwrap_err();
-        assert!(err.to_string().contains("a, b"), "{err}");
-        assert_eq!(
-            pick("role", &None, vec!["only".into()], "role").unwrap(),
-            "only"
-        );
-    }
 }
