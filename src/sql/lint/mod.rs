@@ -158,8 +158,16 @@ mod docs_tests {
     fn every_rule_is_documented() {
         let docs = include_str!("../../../docs/lint-rules.md");
         for r in super::all() {
-            assert!(docs.contains(&format!("\n### {}\n", r.id)), "docs/lint-rules.md lacks ### {}", r.id);
-            assert!(docs.contains(r.why), "docs/lint-rules.md: stale why for {}", r.id);
+            assert!(
+                docs.contains(&format!("\n### {}\n", r.id)),
+                "docs/lint-rules.md lacks ### {}",
+                r.id
+            );
+            assert!(
+                docs.contains(r.why),
+                "docs/lint-rules.md: stale why for {}",
+                r.id
+            );
         }
     }
 }
