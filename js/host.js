@@ -111,7 +111,7 @@ function waitPipeline(handle, timeoutMs) {
   if (p.left === 0) return Promise.resolve(statusOf(p));
   return new Promise((resolve) => {
     const done = () => { clearTimeout(timer); resolve(statusOf(p)); };
-    const timer = setTimeout(() => { p.waiters = p.waiters.filter((w) => w !== done); resolve(statusOf(p)); }, timeoutMs);
+    const timer = setTimeout(() => { p.waiters = p.waiters.filter((w) => w !== done); resolve(statusOf(p)); }, Math.min(timeoutMs, 2147483647));
     p.waiters.push(done);
   });
 }

@@ -9,9 +9,12 @@ export async function main(entry) {
     await wasm[entry](createHost());
   } catch (error) {
     // The core returns strings; anything else is a defect, reported without a stack trace.
-    const message = typeof error === 'string'
-      ? error
-      : `internal error in neon-gitops (${error && error.message ? error.message : error}); please report it with this log`;
+    let message = error;
+    if (typeof error !== 'string') {
+      let panic = null;
+      try { panic = wasm.last_panic(); } catch { /* the instance may be unusable */ }
+      message = `internal error in neon-gitops (${panic || (error && error.message) || error}); please report it with this log`;
+    }
     core.setFailed(message);
   }
 }

@@ -14,4 +14,17 @@ bash scripts/build.sh
 
 echo "== end-to-end (Node 24: node --test)"
 shopt -s globstar nullglob
-node_modules/.bin/node --test --test-reporter=spec tests/**/*.test.js
+# Each test process writes its counters here (tests/support/guard.js); summed below.
+export NEON_GITOPS_STATS_DIR
+NEON_GITOPS_STATS_DIR=$(mktemp -d)
+trap 'rm -rf "$NEON_GITOPS_STATS_DIR"' EXIT
+status=0
+node_modules/.bin/node --test --test-reporter=spec tests/**/*.test.js || status=$?
+node_modules/.bin/node -e '
+  const fs = require("fs"), path = require("path"), dir = process.argv[1];
+  const t = { runs: 0, faults: 0, secrets: 0, leaks: 0, caught: 0 };
+  for (const f of fs.readdirSync(dir)) { const s = JSON.parse(fs.readFileSync(path.join(dir, f))); for (const k in t) t[k] += s[k] || 0; }
+  console.log(`suite summary: ${t.runs} action runs (cases), ${t.faults} faults injected, ${t.secrets} secrets planted, ${t.leaks} leaked (planted leaks caught by the check: ${t.caught})`);
+  if (t.leaks) process.exitCode = 1;
+' "$NEON_GITOPS_STATS_DIR" || status=1
+exit $status

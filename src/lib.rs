@@ -6,7 +6,7 @@
 //! - `inputs`, `event` — what the workflow gave us, validated
 //! - `http`     — one transport and retry policy for both APIs
 //! - `neon`, `github` — API clients
-//! - `sql`      — SQL analysis: split, plan, lint (issue 3)
+//! - `sql`      — migration analysis: split, validate, plan, lint, report (pure)
 //! - `modes`    — preview, migrate, sync
 //! - `url`, `time` — small pure helpers
 

@@ -11,7 +11,9 @@ fi
 
 cargo build -q --profile lintbench --example lint_bench
 bench=target/lintbench/examples/lint_bench
-"$bench" "$corpus" "$n"
+out=$("$bench" "$corpus" "$n" --json)
+echo "$out" | grep -v '^{'
+stmts=$(echo "$out" | grep '^{' | sed -E 's/.*"statements":([0-9]+).*/\1/')
 
 if command -v squawk >/dev/null 2>&1; then
   list=$(mktemp); trap 'rm -f "$list"' EXIT
@@ -26,9 +28,9 @@ if command -v squawk >/dev/null 2>&1; then
     xargs -d '\n' squawk < "$list" > /dev/null 2>&1 || true
   done
   end=$(date +%s.%N)
-  awk -v b="$bytes" -v s="$start" -v e="$end" -v n="$n" 'BEGIN {
-    t = (e - s) / n; printf "squawk: %.1f ms/pass: %.1f MB/s\n", t * 1000, b / 1e6 / t }'
-  echo "(squawk statements/s: divide the neon-gitops statement total by squawk's seconds per pass)"
+  # statements/s uses neon-gitops' statement count for the same files.
+  awk -v b="$bytes" -v s="$start" -v e="$end" -v n="$n" -v st="$stmts" 'BEGIN {
+    t = (e - s) / n; printf "squawk: %.1f ms/pass: %.1f MB/s, %.0f statements/s\n", t * 1000, b / 1e6 / t, st / t }'
 else
   echo
   echo "squawk not installed (cargo install squawk): no side-by-side figure"

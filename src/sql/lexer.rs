@@ -192,7 +192,10 @@ impl<'a> Lexer<'a> {
                     );
                     i += 1;
                 }
-                if cur.byte != next.byte || self.copy.data_pending {
+                // Also restart when nothing follows in this run: the tokenizer
+                // may have failed right there, and recovery needs a cursor at
+                // the failing token, not at the end of the meta line.
+                if cur.byte != next.byte || self.copy.data_pending || i == buf.len() {
                     return Some(next);
                 }
                 continue;
@@ -636,6 +639,26 @@ mod tests {
             let e = lx(s).error.unwrap_or_else(|| panic!("no error for {s}"));
             assert!(e.message.contains(what), "{e:?}");
             assert_eq!((e.line, e.col), (line, col), "{s}");
+        }
+    }
+
+    #[test]
+    fn backslash_lines_inside_quotes_are_not_meta_commands() {
+        // The chunk ends before the `\d` line; the dollar body spans it.
+        let s = "CREATE FUNCTION f() RETURNS text AS $$\n\\d+ is not a command\n$$ LANGUAGE sql;\nselect E'a\n\\'';\n\\echo done\n";
+        let l = lx(s);
+        assert!(l.error.is_none(), "{:?}", l.error);
+        let metas: Vec<&str> = l
+            .tokens
+            .iter()
+            .filter(|t| t.kind == TokKind::PsqlMeta)
+            .map(|t| &s[t.start..t.end])
+            .collect();
+        assert_eq!(metas, ["\\echo done"]);
+        let mut pos = 0;
+        for t in &l.tokens {
+            assert!(t.start >= pos);
+            pos = t.end;
         }
     }
 

@@ -26,6 +26,7 @@ class FaultSchedule {
     this.rules = [];
     this.latencyMs = 0;
     this.injected = 0;
+    require('./guard').registerFaultSchedule(this);
     this.errorBody = errorBody || ((status) => ({ code: '', message: `injected fault: HTTP ${status}` }));
   }
 

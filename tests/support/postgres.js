@@ -126,6 +126,7 @@ async function startPostgres({ ssl = true } = {}) {
   const certFile = path.join(baseDir, 'server.crt');
   const keyFile = path.join(baseDir, 'server.key');
   const password = crypto.randomBytes(18).toString('base64url');
+  require('./guard').registerSecret('postgres superuser password', password);
   fs.mkdirSync(sockDir);
   if (owner) {
     fs.chownSync(baseDir, owner.uid, owner.gid);

@@ -670,7 +670,7 @@ async function runAction(opts = {}) {
     result.runnerMessages.unshift(...preRunnerMessages);
     const stdoutText = read(files.stdout);
     const stderrText = read(files.stderr);
-    return {
+    const run = {
       code: raw.code,
       signal: raw.signal,
       timedOut: raw.timedOut,
@@ -687,6 +687,17 @@ async function runAction(opts = {}) {
       tempDirs: [root],
       kept: keep,
     };
+    // Suite-wide leak check (tests/support/guard.js): secret inputs join the registry first.
+    const guard = require('./guard');
+    guard.registerSecret('github token', githubToken);
+    for (const [name, value] of Object.entries(inputs)) {
+      if (/(^|-)(key|token|password|url)$/.test(name) && /:\/\/[^/@\s]*:[^/@\s]+@|^[^:/]+$/.test(String(value))) guard.registerSecret(`input ${name}`, String(value));
+    }
+    run.leaks = guard.checkRun(run, { expectLeaks: Boolean(opts.allowLeaks) });
+    if (run.leaks.length && !opts.allowLeaks) {
+      throw new Error(`secret leak: ${run.leaks.map((l) => `${l.secret} (${l.form}) in ${l.where}: ${l.excerpt}`).join('; ')}`);
+    }
+    return run;
   } finally {
     if (!keep) fs.rmSync(root, { recursive: true, force: true });
   }

@@ -22,6 +22,8 @@ const { createValidator, loadGitHubSpec } = require('../../support/openapi');
 const { FaultSchedule, applyFaults } = require('../../support/faults');
 const R = require('./resources');
 const { paginate } = require('./pagination');
+const guard = require('../../support/guard');
+const KIND = 'github';
 
 const MAX_COMMENT_CHARS = 65536;
 const MAX_PR_FILES = 3000; // GitHub lists at most 3000 files of a pull request
@@ -381,7 +383,7 @@ async function startGitHubEmulator({
   });
   baseUrl = `http://127.0.0.1:${server.address().port}`;
 
-  return {
+  const emulator = {
     url: baseUrl,
     token,
     repo,
@@ -439,6 +441,11 @@ async function startGitHubEmulator({
       });
     },
   };
+  guard.registerSecret('github emulator token', token);
+  guard.registerSurface(KIND, emulator);
+  const stopServer = emulator.stop;
+  emulator.stop = () => { guard.unregisterSurface(KIND, emulator); return stopServer(); };
+  return emulator;
 }
 
 module.exports = { startGitHubEmulator, MAX_COMMENT_CHARS, MAX_PR_FILES };

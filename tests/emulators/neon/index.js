@@ -40,6 +40,7 @@ let sharedValidator = null; // the spec is immutable: one compiled validator per
 async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0, deleteMissingStatus = 404 } = {}) {
   if (!pg || !pg.certFile) throw new Error('startNeonEmulator needs { pg } from startPostgres() with ssl enabled');
   if (!sharedValidator) sharedValidator = createValidator(loadNeonSpec());
+  require('../../support/guard').registerSecret('neon api key', apiKey);
 
   const ctx = {
     apiKey,

@@ -1,4 +1,5 @@
 'use strict';
+const { registerSecret } = require('../../support/guard');
 // In-memory model of one Neon project: ids, branches, endpoints, roles, databases,
 // annotations, and how each is rendered in the shapes of Neon's OpenAPI spec.
 // Nothing here touches Postgres or the network; see backing.js and proxy.js.
@@ -51,7 +52,10 @@ class ProjectState {
     this.branches = new Map(); // id -> branch (insertion order = creation order)
     this.endpoints = new Map(); // id -> endpoint
     // Roles live in the one real Postgres cluster, so their passwords are project-wide.
-    this.rolePasswords = new Map();
+    // Every password the emulator hands out is a secret the action must never show.
+    this.rolePasswords = new (class extends Map {
+      set(role, password) { registerSecret(`neon role ${role} password`, password); return super.set(role, password); }
+    })();
   }
 
   // ---------- lookups ----------

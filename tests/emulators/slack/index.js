@@ -1,4 +1,6 @@
 'use strict';
+const guard = require('../../support/guard');
+const KIND = 'slack';
 // Slack incoming-webhook emulator.
 //
 //   const slack = await startSlackEmulator();
@@ -104,7 +106,7 @@ async function startSlackEmulator({ team = 'T000', bot = 'B000', secret = crypto
     server.listen(0, '127.0.0.1', resolve);
   });
   const base = `http://127.0.0.1:${server.address().port}`;
-  return {
+  const emulator = {
     url: base + hookPath,
     baseUrl: base,
     messages,
@@ -117,6 +119,10 @@ async function startSlackEmulator({ team = 'T000', bot = 'B000', secret = crypto
       });
     },
   };
+  guard.registerSurface(KIND, emulator);
+  const stopServer = emulator.stop;
+  emulator.stop = () => { guard.unregisterSurface(KIND, emulator); return stopServer(); };
+  return emulator;
 }
 
 module.exports = { startSlackEmulator, blocksProblem };

@@ -1,0 +1,99 @@
+'use strict';
+// The demo: the action run exactly as the GitHub runner runs it, against a throwaway local
+// Postgres, the Neon API emulator and the GitHub emulator. Prints what a user would see in
+// the job log, the outputs and the PR comment. Each mode adds its chapter as it lands.
+
+const { startPostgres } = require('../tests/support/postgres');
+const { startNeonEmulator } = require('../tests/emulators/neon');
+const { startGitHubEmulator } = require('../tests/emulators/github');
+const { runAction, logText } = require('../tests/support/runner');
+const { makeWorkspace } = require('../tests/support/workspace');
+const { pullRequestEvent } = require('../tests/support/events');
+
+const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+
+function show(title, r, extra = {}) {
+  console.log(`\n${bold(`━━ ${title}`)}  (exit ${r.code}, ${Math.round(r.durationMs)} ms)`);
+  console.log(logText(r).split('\n').map((l) => `  │ ${l}`).join('\n'));
+  const outputs = Object.entries(r.outputs || {});
+  if (outputs.length) {
+    console.log('  outputs:');
+    for (const [k, v] of outputs) {
+      const shown = r.maskValues.some((m) => m && v.includes(m)) ? '***' : v;
+      console.log(`    ${k} = ${shown}`);
+    }
+  }
+  for (const [k, v] of Object.entries(extra)) console.log(`  ${k}: ${v}`);
+}
+
+async function main() {
+  const pg = await startPostgres();
+  const neon = await startNeonEmulator({ pg });
+  const gh = await startGitHubEmulator({ repo: 'acme/shop' });
+  const ws = await makeWorkspace({
+    files: { 'migrations/001_users.sql': 'create table users (id bigint primary key, email text not null);\n' },
+  });
+  try {
+    await neon.query(neon.defaultBranchId, "create table users (id bigint primary key, email text not null); insert into users values (1, 'ada@example.com'), (2, 'grace@example.com');");
+    const common = {
+      'neon-api-key': neon.apiKey,
+      'neon-project-id': neon.projectId,
+      'neon-api-host': neon.apiUrl,
+      'github-token': gh.token,
+    };
+    const env = { GITHUB_REPOSITORY: 'acme/shop' };
+
+    console.log(bold('neon-gitops demo: a pull request\'s life with mode: preview'));
+    const opened = await runAction({
+      inputs: { mode: 'preview', ...common },
+      eventName: 'pull_request',
+      event: pullRequestEvent({ action: 'opened', number: 42, headRef: 'feature/orders' }),
+      githubApiUrl: gh.url,
+      githubToken: gh.token,
+      workspace: ws.path,
+      env,
+    });
+    show('pull_request opened → preview branch created', opened, {
+      'branches in the project': neon.branches().map((b) => b.name).join(', '),
+    });
+    const pushed = await runAction({
+      inputs: { mode: 'preview', ...common },
+      eventName: 'pull_request',
+      event: pullRequestEvent({ action: 'synchronize', number: 42, headRef: 'feature/orders' }),
+      githubApiUrl: gh.url,
+      githubToken: gh.token,
+      workspace: ws.path,
+      env,
+    });
+    show('pull_request synchronize → same branch, reset to its parent', pushed);
+    const closed = await runAction({
+      inputs: { mode: 'preview', ...common },
+      eventName: 'pull_request',
+      event: pullRequestEvent({ action: 'closed', number: 42, headRef: 'feature/orders', merged: true }),
+      githubApiUrl: gh.url,
+      githubToken: gh.token,
+      workspace: ws.path,
+      env,
+    });
+    show('pull_request closed → branch deleted', closed, {
+      'branches in the project': neon.branches().map((b) => b.name).join(', '),
+    });
+    const comments = gh.comments(42);
+    if (comments.length) console.log(`\n${bold('PR #42 comment')}\n${comments[comments.length - 1].body}`);
+    const failed = [opened, pushed, closed].filter((r) => r.code !== 0);
+    if (failed.length) {
+      console.error(`\ndemo: ${failed.length} step(s) failed`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await gh.stop();
+    await neon.stop();
+    await pg.stop();
+    ws.cleanup();
+  }
+}
+
+main().catch((e) => {
+  console.error(`demo failed: ${e.message}`);
+  process.exit(1);
+});

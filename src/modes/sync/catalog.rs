@@ -1,0 +1,173 @@
+//! What the source holds, read in the dump's snapshot, and the SQL that counts it. Queries
+//! print tab-separated rows (`psql -At -F <tab>`); the parsers here are pure.
+
+/// `"name"`, doubling embedded quotes.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `'text'`, doubling embedded quotes (standard_conforming_strings is on everywhere we run).
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+}
+
+impl Table {
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
+    }
+    /// For people: `schema.table`.
+    pub fn display(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub type_sql: String,
+    pub not_null: bool,
+    pub generated: bool,
+}
+
+/// Ordinary tables and leaf partitions of user schemas (not extension members, not temp).
+/// Partitioned parents hold no rows of their own, so counting them would count twice.
+pub const TABLES_SQL: &str = r#"SELECT n.nspname, c.relname
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1, 2"#;
+
+/// Columns of one table, in order: name, type, NOT NULL, generated.
+pub fn columns_sql(table: &Table) -> String {
+    format!(
+        "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated <> '' \
+         FROM pg_catalog.pg_attribute a WHERE a.attrelid = {}::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        quote_literal(&table.qualified())
+    )
+}
+
+/// Sequences with their current value (NULL before first use or without privilege).
+pub const SEQUENCES_SQL: &str =
+    "SELECT schemaname, sequencename, coalesce(last_value::text, '') FROM pg_catalog.pg_sequences \
+     WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2";
+
+/// One statement counting every table exactly: `index <tab> count` per row.
+pub fn count_sql(tables: &[Table]) -> Option<String> {
+    if tables.is_empty() {
+        return None;
+    }
+    Some(
+        tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("SELECT {i}, count(*) FROM {}", t.qualified()))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL "),
+    )
+}
+
+fn rows(out: &str) -> impl Iterator<Item = Vec<&str>> {
+    out.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').collect())
+}
+
+pub fn parse_tables(out: &str) -> Vec<Table> {
+    rows(out)
+        .filter(|r| r.len() >= 2)
+        .map(|r| Table {
+            schema: r[0].to_string(),
+            name: r[1].to_string(),
+        })
+        .collect()
+}
+
+pub fn parse_columns(out: &str) -> Vec<Column> {
+    rows(out)
+        .filter(|r| r.len() >= 4)
+        .map(|r| Column {
+            name: r[0].to_string(),
+            type_sql: r[1].to_string(),
+            not_null: r[2] == "t",
+            generated: r[3] == "t",
+        })
+        .collect()
+}
+
+/// `(schema.sequence, last_value)`; None when the sequence was never used.
+pub fn parse_sequences(out: &str) -> Vec<(String, Option<i64>)> {
+    rows(out)
+        .filter(|r| r.len() >= 3)
+        .map(|r| (format!("{}.{}", r[0], r[1]), r[2].parse().ok()))
+        .collect()
+}
+
+/// Counts in table order; a missing row is a defect in the query, reported as None.
+pub fn parse_counts(out: &str, n: usize) -> Vec<Option<i64>> {
+    let mut counts = vec![None; n];
+    for r in rows(out).filter(|r| r.len() >= 2) {
+        if let (Ok(i), Ok(c)) = (r[0].parse::<usize>(), r[1].parse::<i64>()) {
+            if i < n {
+                counts[i] = Some(c);
+            }
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(quote_literal("o'clock"), "'o''clock'");
+        let t = Table {
+            schema: "App".into(),
+            name: "users".into(),
+        };
+        assert_eq!(t.qualified(), "\"App\".\"users\"");
+    }
+
+    #[test]
+    fn counts_round_trip() {
+        let tables = vec![
+            Table {
+                schema: "a".into(),
+                name: "x".into(),
+            },
+            Table {
+                schema: "b".into(),
+                name: "y".into(),
+            },
+        ];
+        let sql = count_sql(&tables).unwrap();
+        assert!(sql.contains("SELECT 1, count(*) FROM \"b\".\"y\""), "{sql}");
+        assert_eq!(parse_counts("1\t7\n0\t3\n", 2), vec![Some(3), Some(7)]);
+        assert_eq!(parse_counts("0\t3\n", 2), vec![Some(3), None]);
+        assert!(count_sql(&[]).is_none());
+    }
+
+    #[test]
+    fn parsers() {
+        assert_eq!(parse_tables("public\tusers\napp\torders\n").len(), 2);
+        let cols = parse_columns("email\tcharacter varying(100)\tt\tf\n");
+        assert!(cols[0].not_null && !cols[0].generated);
+        assert_eq!(
+            parse_sequences("public\tusers_id_seq\t42\npublic\tfresh\t\n"),
+            vec![
+                ("public.users_id_seq".to_string(), Some(42)),
+                ("public.fresh".to_string(), None)
+            ]
+        );
+    }
+}

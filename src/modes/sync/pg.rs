@@ -1,0 +1,205 @@
+//! Connections and the client commands that use them. A password travels in `PGPASSWORD`
+//! (the process environment), never in argv, where `ps` would show it.
+
+use super::clients::Client;
+use crate::error::{Error, Result};
+use crate::host::{Command, Host, ProcessStatus};
+use crate::runtime::Runtime;
+use crate::url::PgUrl;
+
+#[derive(Debug, Clone)]
+pub struct Conn {
+    /// What to call it in messages: "production", "staging", "the twin".
+    pub label: String,
+    /// The URL without its password: safe for argv.
+    pub dsn: String,
+    pub password: Option<String>,
+    pub database: String,
+    url: PgUrl,
+}
+
+impl Conn {
+    pub fn parse(label: &str, input: &str, url: &str) -> Result<Conn> {
+        let parsed = PgUrl::parse(url).filter(|u| !u.host.is_empty()).ok_or_else(|| {
+            Error::input(
+                input,
+                "is not a connection URL: use postgresql://user:password@host[:port]/database[?sslmode=require]",
+            )
+        })?;
+        Ok(Conn::from_parts(label, parsed))
+    }
+
+    fn from_parts(label: &str, url: PgUrl) -> Conn {
+        Conn {
+            label: label.to_string(),
+            dsn: url.without_password(),
+            password: url.password.clone().filter(|p| !p.is_empty()),
+            database: url.database.clone(),
+            url,
+        }
+    }
+
+    /// The same server and credentials, another database.
+    pub fn with_database(&self, label: &str, database: &str) -> Conn {
+        let mut url = self.url.clone();
+        url.database = database.to_string();
+        Conn::from_parts(label, url)
+    }
+
+    /// Add the connection's environment to a command.
+    pub fn env(&self, mut command: Command) -> Command {
+        if let Some(p) = &self.password {
+            command = command.env("PGPASSWORD", p);
+        }
+        command
+            .env("PGAPPNAME", "neon-gitops sync")
+            .env("PGCONNECT_TIMEOUT", "30")
+    }
+
+    /// psql, quiet, unaligned, tab-separated, stopping at the first error; one `-c` each.
+    pub fn psql(&self, client: &Client, commands: &[&str]) -> Command {
+        let mut cmd = Command::new(client.bin("psql")).args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-F",
+            "\t",
+            "-d",
+            &self.dsn,
+        ]);
+        for c in commands {
+            cmd = cmd.arg("-c").arg(*c);
+        }
+        self.env(cmd)
+    }
+}
+
+/// The interesting part of a client's stderr: its ERROR/FATAL lines and what follows them.
+pub fn error_text(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let first = lines
+        .iter()
+        .position(|l| l.contains("ERROR") || l.contains("FATAL") || l.contains("error:"))
+        .unwrap_or(0);
+    let text = lines[first..]
+        .iter()
+        .take(12)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.len() > 2000 {
+        format!("{}…", &text[..text.floor_char_boundary(2000)])
+    } else {
+        text
+    }
+}
+
+/// Run SQL on a connection; stdout on success, the client's error otherwise.
+pub async fn query<H: Host>(
+    rt: &Runtime<H>,
+    client: &Client,
+    conn: &Conn,
+    commands: &[&str],
+) -> Result<String> {
+    let out = rt.host.run(&conn.psql(client, commands)).await?;
+    if out.success() {
+        Ok(out.stdout)
+    } else {
+        Err(Error::Failed(format!(
+            "query on {} failed: {}",
+            conn.label,
+            rt.scrub(&error_text(&out.stderr))
+        )))
+    }
+}
+
+/// Wait for a background pipeline, calling `tick` every `every_ms` while it runs.
+pub async fn wait_with<H: Host>(
+    rt: &Runtime<H>,
+    handle: u32,
+    every_ms: u64,
+    mut tick: impl FnMut(&ProcessStatus),
+) -> ProcessStatus {
+    loop {
+        let status = rt.host.wait(handle, every_ms).await;
+        if status.done {
+            return status;
+        }
+        tick(&status);
+    }
+}
+
+/// Describe a failed pipeline: the first process that failed and its error.
+pub fn pipeline_error<H: Host>(
+    rt: &Runtime<H>,
+    what: &str,
+    names: &[&str],
+    status: &ProcessStatus,
+) -> Error {
+    let failed = status.codes.iter().position(|c| *c != Some(0)).unwrap_or(0);
+    // With `a | b`, when b fails a dies of a broken pipe: b's error is the real one.
+    let culprit = (0..status.codes.len())
+        .rev()
+        .find(|i| {
+            status.codes[*i] != Some(0)
+                && !status.stderr.get(*i).is_none_or(|s| s.trim().is_empty())
+        })
+        .unwrap_or(failed);
+    let name = names.get(culprit).copied().unwrap_or("process");
+    let stderr = status.stderr.get(culprit).cloned().unwrap_or_default();
+    let code = match status.codes.get(culprit).copied().flatten() {
+        Some(c) => format!("exit code {c}"),
+        None => "killed by a signal".to_string(),
+    };
+    Error::Failed(format!(
+        "{what} failed: {name} ended with {code}: {}",
+        rt.scrub(&error_text(&stderr))
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_travels_in_the_environment() {
+        let conn = Conn::parse(
+            "production",
+            "source-url",
+            "postgresql://app:s3cret@db.example.com:5432/prod?sslmode=require",
+        )
+        .unwrap();
+        let client = Client {
+            major: 16,
+            dir: "/usr/lib/postgresql/16/bin".into(),
+        };
+        let cmd = conn.psql(&client, &["SELECT 1"]);
+        assert!(
+            cmd.args.iter().all(|a| !a.contains("s3cret")),
+            "{:?}",
+            cmd.args
+        );
+        assert!(cmd
+            .args
+            .contains(&"postgresql://app@db.example.com:5432/prod?sslmode=require".to_string()));
+        assert!(cmd.env.contains(&("PGPASSWORD".into(), "s3cret".into())));
+        let other = conn.with_database("maintenance", "postgres");
+        assert_eq!(
+            other.dsn,
+            "postgresql://app@db.example.com:5432/postgres?sslmode=require"
+        );
+        assert!(Conn::parse("x", "target-url", "host=db user=x").is_err());
+    }
+
+    #[test]
+    fn error_text_starts_at_the_error() {
+        let t = error_text("pg_restore: processing item 5\npg_restore: error: could not execute query: ERROR:  boom\nCommand was: CREATE TABLE x ();\n");
+        assert!(
+            t.starts_with("pg_restore: error") && t.contains("Command was"),
+            "{t}"
+        );
+    }
+}

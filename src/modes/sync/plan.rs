@@ -1,0 +1,254 @@
+//! Managed-target hygiene: which entries of the archive's table of contents
+//! (`pg_restore -l`) are restored (`pg_restore -L`). Pure: text in, list + reasons out.
+//!
+//! Dropped, each with a reason shown in the summary:
+//! - event triggers, publications, subscriptions: need superuser, and a twin must not
+//!   replicate anywhere;
+//! - `COMMENT ON EXTENSION`: only the extension's owner (a superuser) may comment on it;
+//! - extensions the target does not offer (`pg_available_extensions`);
+//! - ACLs and default ACLs (together with `--no-owner --no-acl`: the twin's objects belong
+//!   to the target's role);
+//! - `SCHEMA public`: staging already has it.
+
+use std::collections::BTreeSet;
+
+/// Entry types as `pg_restore -l` prints them, longest first so `TABLE DATA` wins over `TABLE`.
+const KNOWN_DESCS: &[&str] = &[
+    "PUBLICATION TABLES IN SCHEMA",
+    "MATERIALIZED VIEW DATA",
+    "SUBSCRIPTION TABLE",
+    "PUBLICATION TABLE",
+    "SEQUENCE OWNED BY",
+    "MATERIALIZED VIEW",
+    "DATABASE PROPERTIES",
+    "FOREIGN DATA WRAPPER",
+    "STATISTICS DATA",
+    "EXTENDED STATISTICS",
+    "LARGE OBJECT",
+    "BLOB METADATA",
+    "EVENT TRIGGER",
+    "FK CONSTRAINT",
+    "OPERATOR CLASS",
+    "OPERATOR FAMILY",
+    "TEXT SEARCH CONFIGURATION",
+    "TEXT SEARCH DICTIONARY",
+    "TEXT SEARCH PARSER",
+    "TEXT SEARCH TEMPLATE",
+    "SEQUENCE SET",
+    "DEFAULT ACL",
+    "TABLE DATA",
+    "SHELL TYPE",
+    "FOREIGN TABLE",
+    "USER MAPPING",
+    "BLOB DATA",
+    "PUBLICATION",
+    "SUBSCRIPTION",
+    "ACCESS METHOD",
+    "CONSTRAINT",
+    "CONVERSION",
+    "EXTENSION",
+    "PROCEDURE",
+    "AGGREGATE",
+    "COLLATION",
+    "DATABASE",
+    "FUNCTION",
+    "OPERATOR",
+    "SEQUENCE",
+    "TRANSFORM",
+    "DEFAULT",
+    "COMMENT",
+    "SECURITY LABEL",
+    "TRIGGER",
+    "DOMAIN",
+    "POLICY",
+    "SCHEMA",
+    "SERVER",
+    "TABLE",
+    "INDEX",
+    "CAST",
+    "RULE",
+    "TYPE",
+    "VIEW",
+    "ACL",
+    "BLOBS",
+    "BLOB",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TocEntry {
+    pub desc: String,
+    pub namespace: String,
+    /// Name (and, for comments/ACLs, the kind of object first: `EXTENSION citext`).
+    pub tag: String,
+}
+
+/// `3350; 0 16400 TABLE DATA app users owner` → entry. Comments and blank lines → None.
+pub fn parse_line(line: &str) -> Option<TocEntry> {
+    if line.trim().is_empty() || line.trim_start().starts_with(';') {
+        return None;
+    }
+    let (_, rest) = line.split_once(';')?;
+    // " <tableoid> <oid> <desc> <namespace> <tag> <owner>": the owner is empty (a trailing
+    // space) for objects without one, and tags may contain spaces.
+    let rest = rest.trim_start();
+    let rest = rest.split_once(' ')?.1.trim_start(); // table oid
+    let rest = rest.split_once(' ')?.1.trim_start(); // oid
+    let rest = rest.trim_end_matches(['\r', '\n']);
+    let desc = KNOWN_DESCS
+        .iter()
+        .find(|d| rest == **d || rest.starts_with(&format!("{d} ")))?;
+    let after = rest[desc.len()..].strip_prefix(' ').unwrap_or("");
+    let (namespace, tail) = after.split_once(' ').unwrap_or((after, ""));
+    let tag = if tail.ends_with(' ') || !tail.contains(' ') {
+        tail.trim()
+    } else {
+        tail.rsplit_once(' ').map(|(t, _owner)| t).unwrap_or(tail)
+    };
+    Some(TocEntry {
+        desc: desc.to_string(),
+        namespace: if namespace.is_empty() {
+            "-".into()
+        } else {
+            namespace.to_string()
+        },
+        tag: tag.to_string(),
+    })
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The `-L` list: the lines kept, verbatim.
+    pub list: String,
+    /// `(what, why)` for every entry left out.
+    pub dropped: Vec<(String, String)>,
+    /// Extensions production uses that the target does not offer.
+    pub missing_extensions: Vec<String>,
+}
+
+pub fn filter_toc(toc: &str, available_extensions: &BTreeSet<String>) -> Plan {
+    let mut plan = Plan::default();
+    let mut missing: BTreeSet<String> = BTreeSet::new();
+    for line in toc.lines() {
+        let Some(entry) = parse_line(line) else {
+            continue;
+        };
+        let what = format!(
+            "{} {}",
+            entry.desc,
+            if entry.namespace == "-" {
+                entry.tag.clone()
+            } else {
+                format!("{}.{}", entry.namespace, entry.tag)
+            }
+        );
+        let reason = match entry.desc.as_str() {
+            "EVENT TRIGGER" => Some("event triggers need superuser on a managed target"),
+            "PUBLICATION" | "PUBLICATION TABLE" | "PUBLICATION TABLES IN SCHEMA" => {
+                Some("a twin does not publish replication")
+            }
+            "SUBSCRIPTION" | "SUBSCRIPTION TABLE" => {
+                Some("a twin does not subscribe to replication")
+            }
+            "ACL" | "DEFAULT ACL" => Some("privileges are not copied (--no-acl)"),
+            "COMMENT" if entry.tag.starts_with("EXTENSION ") => {
+                Some("only a superuser may comment on an extension")
+            }
+            "SCHEMA" if entry.tag == "public" => Some("the target already has schema public"),
+            "EXTENSION" if !available_extensions.contains(&entry.tag) => {
+                missing.insert(entry.tag.clone());
+                Some("the target does not offer this extension")
+            }
+            _ => None,
+        };
+        match reason {
+            Some(why) => plan.dropped.push((what, why.to_string())),
+            None => {
+                plan.list.push_str(line.trim());
+                plan.list.push('\n');
+            }
+        }
+    }
+    plan.missing_extensions = missing.into_iter().collect();
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOC: &str = ";
+; Archive created at 2026-01-01 00:00:00 UTC
+;     dbname: prod
+;
+; Selected TOC Entries:
+;
+6; 2615 16386 SCHEMA - app alice
+5; 2615 2200 SCHEMA - public pg_database_owner
+3; 3079 16387 EXTENSION - citext 
+4123; 0 0 COMMENT - EXTENSION citext 
+2; 3079 16388 EXTENSION - postgis 
+215; 1259 16400 TABLE app users alice
+3350; 0 16400 TABLE DATA app users alice
+3100; 2606 16410 CONSTRAINT app users users_pkey alice
+3101; 2606 16411 FK CONSTRAINT app orders orders_user_id_fkey alice
+3200; 3466 16500 EVENT TRIGGER - audit_ddl alice
+3201; 6104 16501 PUBLICATION - pub_all alice
+3202; 6106 16502 PUBLICATION TABLE app pub_all users
+3203; 6100 16503 SUBSCRIPTION - sub_x alice
+4124; 0 0 ACL - SCHEMA app alice
+4125; 826 16600 DEFAULT ACL app DEFAULT PRIVILEGES FOR TABLES alice
+3500; 0 16700 MATERIALIZED VIEW DATA app order_totals alice
+4126; 0 0 COMMENT - TABLE users alice
+";
+
+    #[test]
+    fn parses_multiword_types() {
+        let e = parse_line("3350; 0 16400 TABLE DATA app users alice").unwrap();
+        assert_eq!(
+            (e.desc.as_str(), e.namespace.as_str(), e.tag.as_str()),
+            ("TABLE DATA", "app", "users")
+        );
+        let e = parse_line("4123; 0 0 COMMENT - EXTENSION citext ").unwrap();
+        assert_eq!(
+            (e.desc.as_str(), e.tag.as_str()),
+            ("COMMENT", "EXTENSION citext")
+        );
+        let e = parse_line("3; 3079 16387 EXTENSION - citext ").unwrap();
+        assert_eq!(e.tag, "citext");
+        assert!(parse_line("; Selected TOC Entries:").is_none());
+    }
+
+    #[test]
+    fn drops_what_a_managed_target_refuses() {
+        let available: BTreeSet<String> = ["citext", "plpgsql"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let plan = filter_toc(TOC, &available);
+        let kept: Vec<&str> = plan.list.lines().collect();
+        assert!(kept.iter().any(|l| l.contains("EXTENSION - citext")));
+        assert!(kept.iter().any(|l| l.contains("TABLE DATA app users")));
+        assert!(kept.iter().any(|l| l.contains("FK CONSTRAINT")));
+        assert!(kept.iter().any(|l| l.contains("MATERIALIZED VIEW DATA")));
+        assert!(kept.iter().any(|l| l.contains("COMMENT - TABLE users")));
+        assert!(kept.iter().any(|l| l.contains("SCHEMA - app")));
+        for gone in [
+            "EVENT TRIGGER",
+            "PUBLICATION",
+            "SUBSCRIPTION",
+            "ACL",
+            "COMMENT - EXTENSION",
+            "postgis",
+            "SCHEMA - public",
+        ] {
+            assert!(
+                !kept.iter().any(|l| l.contains(gone)),
+                "{gone} kept:\n{}",
+                plan.list
+            );
+        }
+        assert_eq!(plan.missing_extensions, vec!["postgis".to_string()]);
+        assert_eq!(plan.dropped.len(), 9, "{:#?}", plan.dropped);
+        assert!(plan.dropped.iter().any(|(w, _)| w == "EXTENSION postgis"));
+    }
+}

@@ -1,0 +1,158 @@
+//! mode: sync's inputs, validated before anything connects anywhere.
+
+use super::dump::Transfer;
+use super::mask::{parse_mask_rules, MaskRule};
+use super::patterns::{parse_patterns, Pattern};
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::inputs::Inputs;
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    Neon {
+        api_key: String,
+        api_host: String,
+        project_id: String,
+        twin_branch: String,
+        role: Option<String>,
+        database: Option<String>,
+    },
+    Url(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source_url: String,
+    pub target: Target,
+    pub tables: Vec<Pattern>,
+    pub exclude_tables: Vec<Pattern>,
+    pub exclude_table_data: Vec<Pattern>,
+    pub mask: Vec<MaskRule>,
+    /// None: the runner's cores.
+    pub jobs: Option<u64>,
+    pub keep_backups: usize,
+    pub install_client: bool,
+    pub pg_bin_dir: Option<String>,
+    pub slack_webhook_url: Option<String>,
+    pub transfer: Transfer,
+    pub temp_dir: String,
+}
+
+/// The default fast path, chosen by measurement (bench/sync): see README.
+pub const DEFAULT_TRANSFER: Transfer = Transfer::Stream;
+
+pub fn read<H: Host>(host: &H) -> Result<Settings> {
+    let inputs = Inputs::new(host);
+    let source_url = inputs.required(
+        "source-url",
+        "for mode: sync: the production connection URL to copy from, from a secret",
+    )?;
+    let target = match inputs.optional("target-url") {
+        Some(url) => Target::Url(url),
+        None => Target::Neon {
+            api_key: inputs.required(
+                "neon-api-key",
+                "for mode: sync when no `target-url` is given (the twin is a Neon branch)",
+            )?,
+            project_id: inputs.required(
+                "neon-project-id",
+                "for mode: sync when no `target-url` is given (the twin is a Neon branch)",
+            )?,
+            api_host: inputs
+                .optional("neon-api-host")
+                .unwrap_or_else(|| crate::neon::DEFAULT_API_HOST.to_string()),
+            twin_branch: inputs
+                .optional("twin-branch")
+                .unwrap_or_else(|| "twin".into()),
+            role: inputs.optional("role"),
+            database: inputs.optional("database"),
+        },
+    };
+    let keep_raw = inputs.get("keep-backups");
+    let keep_backups = if keep_raw.is_empty() {
+        1
+    } else {
+        keep_raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 30)
+            .ok_or_else(|| {
+                Error::input(
+                    "keep-backups",
+                    format!("`{keep_raw}` is not a whole number between 0 and 30"),
+                )
+            })?
+    };
+    let transfer = match host.env("NEON_GITOPS_SYNC_TRANSFER").as_deref() {
+        Some("directory") => Transfer::Directory,
+        Some("stream") => Transfer::Stream,
+        _ => DEFAULT_TRANSFER,
+    };
+    Ok(Settings {
+        source_url,
+        target,
+        tables: parse_patterns("tables", &inputs.get("tables"))?,
+        exclude_tables: parse_patterns("exclude-tables", &inputs.get("exclude-tables"))?,
+        exclude_table_data: parse_patterns(
+            "exclude-table-data",
+            &inputs.get("exclude-table-data"),
+        )?,
+        mask: parse_mask_rules(&host.input("mask"))?,
+        jobs: match inputs.optional("jobs") {
+            Some(_) => Some(inputs.positive_int("jobs", 1, 64)?),
+            None => None,
+        },
+        keep_backups,
+        install_client: inputs.bool("install-client", false)?,
+        pg_bin_dir: inputs.optional("pg-bin-dir"),
+        slack_webhook_url: inputs.optional("slack-webhook-url"),
+        transfer,
+        temp_dir: host
+            .env("RUNNER_TEMP")
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| "/tmp".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::testing::TestHost;
+
+    #[test]
+    fn neon_target_needs_key_and_project() {
+        let host = TestHost::new().with_input("source-url", "postgresql://u:p@h/db");
+        let e = read(&host).unwrap_err().to_string();
+        assert!(e.contains("`neon-api-key`"), "{e}");
+        let host = host
+            .with_input("neon-api-key", "k")
+            .with_input("neon-project-id", "p");
+        let s = read(&host).unwrap();
+        assert!(matches!(s.target, Target::Neon { ref twin_branch, .. } if twin_branch == "twin"));
+        assert_eq!(s.keep_backups, 1);
+        assert_eq!(s.transfer, DEFAULT_TRANSFER);
+    }
+
+    #[test]
+    fn plain_target_and_validation() {
+        let host = TestHost::new()
+            .with_input("source-url", "postgresql://u:p@h/db")
+            .with_input("target-url", "postgresql://u:p@t/dev")
+            .with_input("keep-backups", "0")
+            .with_input("mask", "users.email: fake-email\nusers.x: nope");
+        let e = read(&host).unwrap_err().to_string();
+        assert!(e.contains("`mask`: line 2"), "{e}");
+        let host = TestHost::new()
+            .with_input("source-url", "postgresql://u:p@h/db")
+            .with_input("target-url", "postgresql://u:p@t/dev")
+            .with_input("keep-backups", "0");
+        let s = read(&host).unwrap();
+        assert_eq!(s.keep_backups, 0);
+        assert!(matches!(s.target, Target::Url(_)));
+        let host = host.with_input("keep-backups", "lots");
+        assert!(read(&host)
+            .unwrap_err()
+            .to_string()
+            .contains("`keep-backups`"));
+    }
+}

@@ -1,0 +1,345 @@
+'use strict';
+// mode: sync end to end (issue 6): dist/ run by the runner simulation on a schedule event,
+// "production" = a real Postgres database (several schemas, FKs, sequences, an extension,
+// a materialised view, an event trigger, a publication, a non-superuser owner), the twin =
+// a Neon emulator branch on a second Postgres cluster, Slack = the Slack emulator.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFile } = require('node:child_process');
+
+const { startPostgres } = require('../support/postgres');
+const { runAction, logText } = require('../support/runner');
+const { scheduleEvent, workflowDispatchEvent } = require('../support/events');
+const { startNeonEmulator } = require('../emulators/neon');
+const { startSlackEmulator } = require('../emulators/slack');
+const { callApi, waitForOperations } = require('../emulators/neon/helpers');
+
+const OWNER_PASSWORD = 'app-owner-pw-5f3a9c';
+
+const FIXTURE = `
+CREATE EXTENSION citext;
+CREATE SCHEMA app;
+CREATE SCHEMA billing;
+CREATE TABLE app.users (
+  id bigserial PRIMARY KEY,
+  email citext NOT NULL UNIQUE,
+  name text NOT NULL,
+  phone text,
+  created_at timestamptz NOT NULL DEFAULT '2024-01-01'
+);
+COMMENT ON TABLE app.users IS 'people who buy things';
+CREATE TABLE app.orders (
+  id bigserial PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES app.users(id),
+  total numeric(10,2) NOT NULL CHECK (total >= 0),
+  note text
+);
+CREATE INDEX orders_user_id_idx ON app.orders (user_id);
+CREATE TABLE billing.invoices (
+  id serial PRIMARY KEY,
+  order_id bigint NOT NULL REFERENCES app.orders(id) ON DELETE CASCADE,
+  amount numeric NOT NULL
+);
+CREATE TABLE app.audit_log (id bigserial PRIMARY KEY, message text NOT NULL);
+CREATE TABLE public.settings (key text PRIMARY KEY, value text);
+CREATE SEQUENCE billing.invoice_number START 1000;
+INSERT INTO app.users (email, name, phone)
+  SELECT 'person' || i || '@prod-mail.com', 'Realname' || i, '+1-555-' || lpad(i::text, 4, '0') FROM generate_series(1, 200) i;
+INSERT INTO app.orders (user_id, total, note) SELECT 1 + (i % 200), i * 1.5, 'order ' || i FROM generate_series(1, 500) i;
+INSERT INTO billing.invoices (order_id, amount) SELECT i, i * 2 FROM generate_series(1, 300) i;
+INSERT INTO app.audit_log (message) SELECT 'event ' || i FROM generate_series(1, 1000) i;
+INSERT INTO public.settings VALUES ('currency', 'EUR'), ('region', 'eu');
+SELECT nextval('billing.invoice_number') FROM generate_series(1, 42);
+CREATE MATERIALIZED VIEW app.order_totals AS SELECT user_id, count(*) AS orders, sum(total) AS total FROM app.orders GROUP BY user_id;
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := coalesce(NEW.note, 'touched'); RETURN NEW; END $$;
+CREATE TRIGGER orders_touch BEFORE INSERT ON app.orders FOR EACH ROW EXECUTE FUNCTION app.touch();
+`;
+
+// Superuser-only objects production has and a managed target refuses.
+const SUPERUSER_FIXTURE = `
+CREATE FUNCTION public.ddl_watch() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER ddl_watch ON ddl_command_end EXECUTE FUNCTION public.ddl_watch();
+CREATE PUBLICATION pub_users FOR TABLE app.users;
+`;
+
+const TABLES = ['app.audit_log', 'app.orders', 'app.users', 'billing.invoices', 'public.settings'];
+
+function run(file, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 256 * 1024 * 1024, ...opts }, (err, stdout, stderr) => {
+      if (err) { err.message += `\n${stderr}`; return reject(err); }
+      resolve(stdout);
+    });
+  });
+}
+
+let prod;
+let neonPg;
+let neon;
+let slack;
+let twin;
+let twinUri;
+let sourceUrl;
+const api = (method, p, body) => callApi(neon.apiUrl, neon.apiKey, method, `/projects/${neon.projectId}${p}`, body);
+
+async function prodSql(sql, { user = 'app_owner' } = {}) {
+  return (await prod.psql(sql, { db: 'prod', user })).trim();
+}
+async function twinSql(sql) {
+  return (await neon.query(twin.id, sql)).trim();
+}
+
+/** Per-table exact counts and a content checksum of every row, ordered by primary key. */
+async function fingerprint(queryFn) {
+  const out = {};
+  for (const t of TABLES) {
+    out[t] = await queryFn(`SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM ${t} x`);
+  }
+  return out;
+}
+
+/**
+ * pg_dump --schema-only of a database as sorted statements: comments, SETs and per-run
+ * keys out; `filtered` also drops what sync leaves out on purpose (the documented filters).
+ */
+async function schemaStatements(pg, db, { filtered = false } = {}) {
+  const text = await run(path.join(pg.binDir, 'pg_dump'), ['--schema-only', '--no-owner', '--no-privileges', ...pg.clientArgs(db)], { env: pg.clientEnv });
+  return text.split('\n')
+    .filter((l) => !l.startsWith('--') && !/^\\(un)?restrict /.test(l))
+    .join('\n')
+    .split(/;\n/)
+    .map((s) => s.trim())
+    .filter((s) => s && !/^SET /.test(s) && !/set_config/.test(s))
+    .filter((s) => !filtered || !/^(CREATE EVENT TRIGGER|CREATE PUBLICATION|ALTER PUBLICATION|COMMENT ON EXTENSION)/.test(s))
+    .sort();
+}
+
+function inputs(extra = {}) {
+  return {
+    mode: 'sync',
+    'source-url': sourceUrl,
+    'neon-api-key': neon.apiKey,
+    'neon-project-id': neon.projectId,
+    'neon-api-host': neon.apiUrl,
+    'twin-branch': 'twin',
+    'slack-webhook-url': slack.url,
+    ...extra,
+  };
+}
+
+async function sync(extra = {}, opts = {}) {
+  const r = await runAction({
+    inputs: inputs(extra),
+    eventName: 'schedule',
+    event: scheduleEvent(),
+    timeoutMs: 240000,
+    ...opts,
+  });
+  if (process.env.DEBUG_SYNC) console.log(logText(r));
+  return r;
+}
+
+function branchNames() {
+  return neon.branches().map((b) => b.name).sort();
+}
+
+test.before(async () => {
+  prod = await startPostgres();
+  await prod.psql(`CREATE ROLE app_owner LOGIN PASSWORD '${OWNER_PASSWORD}'`);
+  await prod.psql('CREATE DATABASE prod OWNER app_owner');
+  await prod.psql(FIXTURE, { db: 'prod', user: 'app_owner' });
+  await prod.psql(SUPERUSER_FIXTURE, { db: 'prod' });
+  sourceUrl = `postgresql://app_owner:${OWNER_PASSWORD}@127.0.0.1:${prod.port}/prod`;
+
+  neonPg = await startPostgres();
+  neon = await startNeonEmulator({ pg: neonPg, operationMs: 100, computeStartMs: 100 });
+  slack = await startSlackEmulator();
+
+  // The twin as it was before the first sync: stale data a developer has been using.
+  const created = await api('POST', '/branches', { branch: { name: 'twin' }, endpoints: [{ type: 'read_write' }] });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await waitForOperations((m, p) => callApi(neon.apiUrl, neon.apiKey, m, p), (p) => `/projects/${neon.projectId}${p}`, created.body.operations);
+  twin = created.body.branch;
+  await twinSql('CREATE TABLE stale (x int); INSERT INTO stale SELECT generate_series(1, 7)');
+  twinUri = neon.connectionUri(twin.id);
+});
+
+test.after(async () => {
+  if (slack) await slack.stop();
+  if (neon) await neon.stop();
+  if (neonPg) await neonPg.stop();
+  if (prod) await prod.stop();
+});
+
+test('schedule: the twin gets exactly production rows and schema, keeps its URL, and the old state is kept as backup', async () => {
+  const before = branchNames();
+  const r = await sync();
+  assert.equal(r.code, 0, logText(r));
+
+  // Same branch, same endpoint, same connection string.
+  assert.equal(neon.connectionUri(twin.id), twinUri);
+  assert.ok(neon.branches().some((b) => b.id === twin.id && b.name === 'twin'));
+
+  // Rows: identical per table, content included.
+  assert.deepEqual(await fingerprint(twinSql), await fingerprint(prodSql));
+  // The stale table is gone from the twin, and kept in the backup branch.
+  assert.equal(await twinSql("SELECT count(*) FROM pg_class WHERE relname = 'stale'"), '0');
+  const backup = neon.branches().find((b) => b.name === r.outputs.backup_branch);
+  assert.ok(backup && /^twin_old_\d{8}T\d{6}Z$/.test(backup.name), JSON.stringify(r.outputs));
+  assert.equal((await neon.query(backup.id, 'SELECT count(*) FROM stale')).trim(), '7');
+
+  // Schema: pg_dump --schema-only equal, minus the documented filters.
+  const prodSchema = await schemaStatements(prod, 'prod', { filtered: true });
+  const twinSchema = await schemaStatements(neonPg, neon.branchDatabase(twin.id), { filtered: true });
+  assert.deepEqual(twinSchema.filter((x) => !prodSchema.includes(x)), [], 'statements only the twin has');
+  assert.deepEqual(prodSchema.filter((x) => !twinSchema.includes(x)), [], 'statements only production has');
+  // Sequences carried over; the materialised view is populated.
+  assert.equal(await twinSql("SELECT last_value FROM billing.invoice_number"), '1041');
+  assert.equal(await twinSql('SELECT count(*) FROM app.order_totals'), '200');
+
+  // Outputs, summary, Slack.
+  assert.equal(r.outputs.tables, '5');
+  assert.equal(r.outputs.rows, String(200 + 500 + 300 + 1000 + 2));
+  assert.ok(Number(r.outputs.duration_ms) > 0 && Number(r.outputs.bytes) > 0, JSON.stringify(r.outputs));
+  assert.match(r.summary, /EVENT TRIGGER ddl_watch/);
+  assert.match(r.summary, /PUBLICATION pub_users/);
+  assert.match(r.summary, /\| `app\.users` \| 200 \| 200 \|/);
+  const msg = slack.messages.at(-1);
+  assert.ok(msg && /refreshed/.test(msg.text) && Array.isArray(msg.blocks), JSON.stringify(msg));
+
+  // No staging left except, possibly, the one Neon keeps as the twin's parent.
+  const stagingLeft = neon.branches().filter((b) => b.name.startsWith('twin_sync_'));
+  const twinNow = neon.branches().find((b) => b.id === twin.id);
+  assert.ok(stagingLeft.every((b) => b.id === twinNow.parent_id), JSON.stringify(stagingLeft));
+  assert.ok(branchNames().length <= before.length + 2);
+
+  // Nothing secret anywhere a person or Slack can see.
+  const visible = [logText(r), r.summary, JSON.stringify(r.outputs), JSON.stringify(slack.messages)].join('\n');
+  for (const secret of [OWNER_PASSWORD, neon.password(), neon.apiKey, 'postgresql://']) {
+    assert.ok(!visible.includes(secret), `leaked ${secret}`);
+  }
+});
+
+async function assertFailedCleanly(r, { phase, message, twinBefore, namesBefore }) {
+  assert.notEqual(r.code, 0, logText(r));
+  const error = r.errors.join('\n');
+  assert.match(error, new RegExp(`sync failed during ${phase}`), error);
+  if (message) assert.match(error, message);
+  assert.match(error, /twin was left unchanged/);
+  assert.deepEqual(await fingerprint(twinSql), twinBefore, 'the twin changed');
+  assert.deepEqual(branchNames(), namesBefore, 'a staging branch was left behind');
+  const msg = slack.messages.at(-1);
+  assert.ok(msg && msg.text.includes('failed') && new RegExp(`during ${phase}`).test(msg.text), JSON.stringify(msg));
+  assert.ok(!JSON.stringify(msg).includes(OWNER_PASSWORD));
+}
+
+test('a failure in each phase leaves the twin as it was and no staging behind', async (t) => {
+  await t.test('dump error', async () => {
+    await prodSql('CREATE TABLE app.locked_away (id int); REVOKE ALL ON app.locked_away FROM app_owner', { user: 'postgres' });
+    try {
+      const twinBefore = await fingerprint(twinSql);
+      const namesBefore = branchNames();
+      const r = await sync();
+      await assertFailedCleanly(r, { phase: '(schema|staging)', message: /permission denied/, twinBefore, namesBefore });
+    } finally {
+      await prodSql('DROP TABLE app.locked_away', { user: 'postgres' });
+    }
+  });
+
+  await t.test('restore error', async () => {
+    await prodSql('CREATE ROLE auditor', { user: 'postgres' });
+    await prodSql('CREATE POLICY auditors ON app.audit_log TO auditor USING (true)');
+    try {
+      const twinBefore = await fingerprint(twinSql);
+      const namesBefore = branchNames();
+      const r = await sync();
+      await assertFailedCleanly(r, { phase: 'indexes and constraints', message: /role "auditor" does not exist/, twinBefore, namesBefore });
+    } finally {
+      await prodSql('DROP POLICY auditors ON app.audit_log');
+      await prodSql('DROP ROLE auditor', { user: 'postgres' });
+    }
+  });
+
+  await t.test('verification mismatch', async () => {
+    const twinBefore = await fingerprint(twinSql);
+    const namesBefore = branchNames();
+    const r = await sync({}, { env: { NEON_GITOPS_TEST_STAGING_SQL: "INSERT INTO public.settings VALUES ('intruder', 'x')" } });
+    await assertFailedCleanly(r, { phase: 'verification', message: /public\.settings: production had 2 rows in the snapshot, staging has 3/, twinBefore, namesBefore });
+  });
+
+  await t.test('503 storm during the swap', async () => {
+    const twinBefore = await fingerprint(twinSql);
+    const namesBefore = branchNames();
+    neon.faults.add({ method: 'POST', path: /\/restore$/, status: 503, times: 1000 });
+    try {
+      const r = await sync();
+      await assertFailedCleanly(r, { phase: 'swap', message: /503/, twinBefore, namesBefore });
+    } finally {
+      neon.faults.clear();
+    }
+  });
+
+  await t.test('job cancelled (SIGTERM) mid-copy, then the post step', async () => {
+    const twinBefore = await fingerprint(twinSql);
+    const namesBefore = branchNames();
+    const messagesBefore = slack.messages.length;
+    const r = await sync({}, { killOn: '── data' });
+    assert.ok(r.killed === 'SIGTERM' && r.code !== 0, `code ${r.code} signal ${r.signal}`);
+    assert.ok(r.state.sync_staging_name, JSON.stringify(r.state));
+    const post = await sync({}, { post: true, state: r.state });
+    assert.equal(post.code, 0, logText(post));
+    assert.match(logText(post), /Deleted staging branch twin_sync_/);
+    assert.deepEqual(await fingerprint(twinSql), twinBefore);
+    assert.deepEqual(branchNames(), namesBefore);
+    const msg = slack.messages.at(-1);
+    assert.ok(slack.messages.length > messagesBefore && /cancelled during data/.test(JSON.stringify(msg)), JSON.stringify(msg));
+  });
+});
+
+test('exclude-table-data and mask: the excluded table exists empty, no original value reaches the twin', async () => {
+  const r = await sync({
+    'exclude-table-data': 'app.audit_*',
+    mask: ['# PII', 'app.users.email: fake-email', 'users.name: hash', 'users.phone: null', 'orders.note: fixed:redacted'].join('\n'),
+  }, { eventName: 'workflow_dispatch', event: workflowDispatchEvent() });
+  assert.equal(r.code, 0, logText(r));
+  assert.equal(await twinSql('SELECT count(*) FROM app.audit_log'), '0');
+  assert.equal(await twinSql("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'app' AND table_name = 'audit_log'"), '2');
+  assert.equal(await twinSql('SELECT count(*) FROM app.users'), '200');
+  assert.equal(await twinSql('SELECT count(DISTINCT email) FROM app.users'), '200', 'fake emails stay unique');
+  assert.equal(await twinSql("SELECT count(*) FROM app.users WHERE email NOT LIKE 'user\\_%@example.invalid' OR phone IS NOT NULL"), '0');
+  assert.equal(await twinSql("SELECT count(*) FROM app.orders WHERE note <> 'redacted'"), '0');
+  // FKs hold, the matview was refreshed from the copied rows.
+  assert.equal(await twinSql('SELECT count(*) FROM app.orders o JOIN app.users u ON u.id = o.user_id'), '500');
+  // No original value anywhere in the twin's database: a full dump of it has none.
+  const dump = await run(path.join(neonPg.binDir, 'pg_dump'), neonPg.clientArgs(neon.branchDatabase(twin.id)), { env: neonPg.clientEnv });
+  for (const original of ['@prod-mail.com', 'Realname', '+1-555-', 'order 17']) {
+    assert.ok(!dump.includes(original), `${original} reached the twin`);
+  }
+  assert.match(r.summary, /Masked: `app\.users\.email`/);
+  assert.match(r.summary, /data excluded/);
+});
+
+test('source newer than the available client: a clear error before anything runs', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'old-pg-client-'));
+  try {
+    for (const tool of ['pg_dump', 'pg_restore']) {
+      fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\necho "${tool} (PostgreSQL) 12.22"\n`, { mode: 0o755 });
+    }
+    fs.symlinkSync(path.join(prod.binDir, 'psql'), path.join(dir, 'psql'));
+    const namesBefore = branchNames();
+    const postsBefore = neon.requests.filter((q) => q.method !== 'GET').length;
+    const r = await sync({ 'pg-bin-dir': dir });
+    assert.notEqual(r.code, 0);
+    const error = r.errors.join('\n');
+    assert.match(error, /pg_dump 15 or newer is needed/);
+    assert.match(error, /`postgresql-client-15`/);
+    assert.deepEqual(branchNames(), namesBefore);
+    assert.equal(neon.requests.filter((q) => q.method !== 'GET').length, postsBefore, 'nothing was changed in Neon');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
