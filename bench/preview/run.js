@@ -5,7 +5,8 @@
 // ~2 s). Prints, per event, the wall time until outputs are ready and the API calls per
 // phase, so regressions in round trips show up as numbers.
 //
-//   node_modules/.bin/node bench/preview/run.js [latencyMs] [operationMs] [computeStartMs]
+//   node_modules/.bin/node bench/preview/run.js [latencyMs] [operationMs] [computeStartMs] [--trace]
+// --trace also prints every API call of every event with its time since the step started.
 
 const path = require('node:path');
 const { startPostgres } = require('../../tests/support/postgres');
@@ -15,9 +16,13 @@ const { runAction } = require('../../tests/support/runner');
 const { makeWorkspace } = require('../../tests/support/workspace');
 const { pullRequestEvent } = require('../../tests/support/events');
 
-const LATENCY = Number(process.argv[2] || 50);
-const OPERATION_MS = Number(process.argv[3] || 1000);
-const COMPUTE_START_MS = Number(process.argv[4] || 2000);
+const args = process.argv.slice(2).filter((a) => a !== '--trace');
+const TRACE = process.argv.includes('--trace');
+const LATENCY = Number(args[0] || 50);
+const OPERATION_MS = Number(args[1] || 1000);
+const COMPUTE_START_MS = Number(args[2] || 2000);
+
+const ts = (at) => (typeof at === 'number' ? at : Date.parse(at));
 
 /** Which phase of the action an API call belongs to. */
 function phase(e) {
@@ -54,6 +59,7 @@ async function main() {
   const rows = [];
   try {
     for (const action of ['opened', 'synchronize', 'synchronize', 'closed']) {
+      const t0 = Date.now();
       const nMark = neon.requests.length;
       const gMark = gh.requests.length;
       const r = await runAction({
@@ -76,6 +82,12 @@ async function main() {
         ...neon.requests.slice(nMark).map((e) => ({ ...e, service: 'neon' })),
         ...gh.requests.slice(gMark).map((e) => ({ ...e, service: 'github' })),
       ];
+      if (TRACE) {
+        console.log(`-- ${action}`);
+        for (const c of calls.sort((a, b) => ts(a.at) - ts(b.at))) {
+          console.log(`  ${String(ts(c.at) - t0).padStart(6)} ms  ${c.service.padEnd(6)} ${c.method} ${c.path.replace(/\?.*$/, '')} ${c.status}`);
+        }
+      }
       const perPhase = {};
       for (const c of calls) perPhase[phase(c)] = (perPhase[phase(c)] || 0) + 1;
       rows.push({ action, ms: Math.round(r.durationMs), calls: calls.length, perPhase });

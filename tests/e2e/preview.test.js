@@ -361,6 +361,30 @@ test('slow computes: the action waits and only then connects; 423s during creati
   assert.deepEqual(await columns(named[0].id, 'users'), ['id', 'email', 'nickname']);
 });
 
+test('closing a preview branch that has child branches: a clear error naming them', async () => {
+  const number = 27;
+  const ws = await checkout({ 'README.md': '# no migrations\n' });
+  prFiles(number, {});
+  const opened = await preview({ ws, number, headRef: 'feature/parent' });
+  assert.equal(opened.code, 0, log(opened));
+  // Someone branched off the preview branch by hand.
+  const res = await fetch(`${neon.apiUrl}/projects/${neon.projectId}/branches`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${neon.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ branch: { name: 'debug-copy', parent_id: opened.outputs.branch_id } }),
+  });
+  assert.equal(res.status, 201);
+  const child = (await res.json()).branch;
+  await new Promise((r) => setTimeout(r, 400)); // its operations finish
+  const closed = await preview({ ws, number, action: 'closed', headRef: 'feature/parent' });
+  assert.equal(closed.code, 1, log(closed));
+  assert.equal(closed.errors.length, 1, JSON.stringify(closed.errors));
+  assert.match(closed.errors[0], /has child branches: debug-copy/);
+  assert.ok(closed.errors[0].includes(child.id));
+  assert.equal(branchNamed('preview/pr-27-feature/parent').length, 1, 'nothing deleted');
+  assert.doesNotMatch(gh.comments(number)[0].body, /deleted/);
+});
+
 test('concurrent runs for one PR: one branch, one comment', async () => {
   const number = 26;
   const ws = await checkout(M1);

@@ -197,6 +197,11 @@ pub async fn run<H: Host>(
             ..Default::default()
         },
     );
+    // One heading level below the comment's title, like the other sections.
+    let markdown = match markdown.strip_prefix("### ") {
+        Some(rest) => format!("#### {rest}"),
+        None => markdown,
+    };
     let t = &analysis.totals;
     rt.info(&format!(
         "Lint: {} file(s), {} error(s), {} error finding(s), {} warning(s)",

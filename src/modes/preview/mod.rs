@@ -103,10 +103,14 @@ async fn open<H: Host>(
     pr: &PullRequest,
     name: &str,
 ) -> Result<()> {
-    let lint = lint::run(rt, gh, settings, pr).await?;
-
     let reset = settings.reset_on_push.unwrap_or(pr.action == "synchronize");
-    let ready = lifecycle::prepare(rt, neon, settings, pr, name, reset).await?;
+    // The lint needs GitHub only, the branch Neon only: both at once.
+    let (lint, ready) = futures_util::future::join(
+        lint::run(rt, gh, settings, pr),
+        lifecycle::prepare(rt, neon, settings, pr, name, reset),
+    )
+    .await;
+    let (lint, ready) = (lint?, ready?);
     rt.output("branch_id", &ready.branch.id);
     rt.output("created", if ready.created { "true" } else { "false" });
     let conn = branch_connection(neon, &ready.branch, &settings.role, &settings.database).await?;
