@@ -385,6 +385,47 @@ test('closing a preview branch that has child branches: a clear error naming the
   assert.doesNotMatch(gh.comments(number)[0].body, /deleted/);
 });
 
+test('fail-on: warning fails the step only after the branch, outputs and comment are done; branch-ttl sets expires_at', async () => {
+  const number = 28;
+  const ws = await checkout({ ...M1, 'scripts/noop.sh': '#!/bin/sh\necho nothing to migrate\n' });
+  prFiles(number, M1);
+  const r = await preview({ ws, number, headRef: 'feature/strict', inputs: { 'fail-on': 'warning', 'branch-ttl': '2d', 'migrate-command': 'sh scripts/noop.sh' } });
+  assert.equal(r.code, 1, log(r));
+  assert.ok(r.errors.some((e) => /lint finding\(s\).*`fail-on: warning`/.test(e)), JSON.stringify(r.errors));
+  assert.ok(r.outputs.db_url && r.outputs.comment_url && r.outputs.lint_findings, 'outputs set before failing');
+  assert.match(gh.comments(number)[0].body, /require-concurrent-index-creation/);
+  const [branch] = branchNamed('preview/pr-28-feature/strict');
+  const ttl = Date.parse(branch.expires_at) - Date.now();
+  assert.ok(ttl > 47 * 3600e3 && ttl <= 48 * 3600e3, `expires in ${ttl} ms`);
+  // fail-on: never → the same findings are reported and the step passes.
+  const lenient = await preview({ ws, number, action: 'synchronize', headRef: 'feature/strict', inputs: { 'fail-on': 'never', 'migrate-command': 'sh scripts/noop.sh' } });
+  assert.equal(lenient.code, 0, log(lenient));
+  assert.ok(lenient.annotations.some((a) => a.properties.title === 'require-concurrent-index-creation'));
+});
+
+test('the comment is found on any page, and a reply quoting it is not mistaken for it', async () => {
+  const number = 29;
+  const ws = await checkout({ 'README.md': '# no migrations\n' });
+  prFiles(number, {});
+  for (let i = 0; i < 120; i++) gh.seedComment(number, `review comment ${i}`);
+  const r1 = await preview({ ws, number, headRef: 'feature/chatty' });
+  assert.equal(r1.code, 0, log(r1));
+  const ours = () => gh.comments(number).filter((c) => c.body.includes('neon-gitops:preview'));
+  assert.equal(ours().length, 1);
+  // A reviewer quotes the comment; more discussion follows.
+  gh.seedComment(number, `> ${ours()[0].body.split('\n')[0]}\n> ### Neon preview\n\nwhy is this reset?`);
+  for (let i = 0; i < 90; i++) gh.seedComment(number, `more discussion ${i}`);
+  const ghMark = gh.requests.length;
+  const r2 = await preview({ ws, number, headRef: 'feature/chatty', action: 'synchronize' });
+  assert.equal(r2.code, 0, log(r2));
+  assert.equal(r2.outputs.comment_url, r1.outputs.comment_url, 'the same comment');
+  const lists = ghSince(ghMark).filter((e) => e.method === 'GET' && /\/issues\/29\/comments$/.test(e.path));
+  assert.ok(lists.length >= 3, `paginated: ${lists.length} pages read`);
+  assert.equal(posts(ghSince(ghMark)).length, 0);
+  assert.equal(ours().filter((c) => c.body.startsWith('<!--')).length, 1);
+  assert.match(gh.comments(number).find((c) => c.body.startsWith('> ')).body, /why is this reset/, 'the reply is untouched');
+});
+
 test('concurrent runs for one PR: one branch, one comment', async () => {
   const number = 26;
   const ws = await checkout(M1);
