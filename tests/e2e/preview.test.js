@@ -91,10 +91,7 @@ const ghSince = (mark) => gh.requests.slice(mark);
 const patches = (reqs) => reqs.filter((e) => e.method === 'PATCH' && /\/issues\/comments\//.test(e.path));
 const posts = (reqs) => reqs.filter((e) => e.method === 'POST' && /\/issues\/\d+\/comments$/.test(e.path));
 
-// The built-in runner comes from the migrate branch; until it is merged these two are skipped.
-const NATIVE = 'the built-in runner is not merged from the migrate branch yet';
-
-test('a PR\'s life: opened, synchronize with a new migration, identical synchronize, closed (merged), closed again', { skip: NATIVE }, async () => {
+test('a PR\'s life: opened, synchronize with a new migration, identical synchronize, closed (merged), closed again', async () => {
   const number = 21;
   const name = 'preview/pr-21-feature/orders';
 
@@ -207,7 +204,7 @@ test('a PR\'s life: opened, synchronize with a new migration, identical synchron
   assert.deepEqual(gh.validationErrors, []);
 });
 
-test('a failing migration: ::error file=…,line=…, the comment shows the error, the branch stays', { skip: NATIVE }, async () => {
+test('a failing migration: ::error file=…,line=…, the comment shows the error, the branch stays', async () => {
   const number = 22;
   const files = { ...M1, ...BAD };
   const ws = await checkout(files);

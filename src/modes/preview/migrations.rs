@@ -78,16 +78,108 @@ async fn command<H: Host>(
     })
 }
 
-/// The built-in runner. Wired to migrate mode's engine (`modes::migrate`) when that lands;
-/// until then this build can only run `migrate-command`.
+/// The built-in runner: mode migrate's engine (tracking table, lock, lock_timeout retries,
+/// one psql session) on the branch's direct URL. Anything that stops it is reported like
+/// a failed migration, so the comment says what happened.
 async fn native<H: Host>(
     rt: &Runtime<H>,
     settings: &Settings,
-    _url: &str,
+    url: &str,
 ) -> Result<Option<MigrationReport>> {
-    let _ = settings;
-    rt.warning("The built-in migration runner is not in this build yet: set `migrate-command` to apply migrations on the preview branch");
-    Ok(None)
+    use crate::modes::migrate::{discover, discover::base_dir, Engine, FileStatus};
+    // No migrations directory at all: a preview branch without migrations, not an error.
+    let base = base_dir(&settings.migrations_path);
+    let root = format!("{}/{base}", settings.workspace.trim_end_matches('/'));
+    let files = if rt.host.walk(root.trim_end_matches('/')).is_err() {
+        Vec::new()
+    } else {
+        discover(rt, &settings.workspace, &settings.migrations_path)?
+    };
+    if files.is_empty() {
+        rt.info(&format!(
+            "No migration files match `migrations-path: {}`; nothing to apply on the preview branch",
+            settings.migrations_path
+        ));
+        return Ok(None);
+    }
+    rt.group(&format!(
+        "Migrations on the preview branch ({} file(s) under {})",
+        files.len(),
+        settings.migrations_path
+    ));
+    let started = rt.host.now_ms();
+    let result = async {
+        Engine::new(
+            rt,
+            url,
+            "migrations-path",
+            "the preview branch",
+            &files,
+            &settings.apply,
+        )
+        .await?
+        .apply(None)
+        .await
+    }
+    .await;
+    let total_ms = (rt.host.now_ms() - started).max(0.0) as u64;
+    rt.end_group();
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            return Ok(Some(MigrationReport {
+                runner: "built-in runner".into(),
+                failure: Some(MigrationFailure {
+                    path: None,
+                    line: None,
+                    message: rt.scrub(&e.to_string()),
+                }),
+                total_ms,
+                ..Default::default()
+            }))
+        }
+    };
+    let failure = report.failure.as_ref().map(|f| {
+        let mut message = format!(
+            "{}{}",
+            f.sqlstate
+                .as_ref()
+                .map(|s| format!("{s}: "))
+                .unwrap_or_default(),
+            f.message
+        );
+        for d in &f.details {
+            message.push('\n');
+            message.push_str(d);
+        }
+        MigrationFailure {
+            path: Some(f.path.clone()),
+            line: f.line,
+            message: rt.scrub(&message),
+        }
+    });
+    Ok(Some(MigrationReport {
+        runner: format!(
+            "built-in runner, psql {}",
+            report
+                .client_version
+                .trim()
+                .trim_start_matches("psql (PostgreSQL) ")
+        ),
+        is_command: false,
+        applied: report
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Applied)
+            .map(|f| AppliedFile {
+                path: f.path.clone(),
+                ms: f.ms,
+            })
+            .collect(),
+        already_applied: report.skipped,
+        failure,
+        total_ms,
+    }))
 }
 
 /// The annotation and step error for a failed migration.

@@ -11,12 +11,8 @@ pub const MAX_TTL_MS: u64 = 30 * 86_400_000;
 pub const DEFAULT_MIGRATIONS_PATH: &str = "migrations/**/*.sql";
 
 /// Which lint findings fail the step (after everything has been reported).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Never,
-}
+pub use crate::modes::migrate::settings::FailOn;
+use crate::modes::migrate::{settings::ApplySettings, tracking::TrackingTable};
 
 /// How migrations are applied to the preview branch.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +48,9 @@ pub struct Settings {
     pub lint: LintConfig,
     /// Link to this run (comment footer), when the runner says where it is.
     pub run_url: Option<String>,
+    /// The built-in runner's settings (the same inputs as mode: migrate, so the preview
+    /// rehearses exactly what production will get).
+    pub apply: ApplySettings,
 }
 
 pub fn read<H: Host>(host: &H) -> Result<Settings> {
@@ -85,6 +84,27 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
     let run_url = env("GITHUB_RUN_ID")
         .filter(|_| !repository.is_empty())
         .map(|id| format!("{server}/{repository}/actions/runs/{id}"));
+    let tracking = TrackingTable::parse(
+        &inputs
+            .optional("tracking-table")
+            .unwrap_or_else(|| "public.neon_gitops_migrations".into()),
+    )?;
+    let apply = ApplySettings {
+        tracking,
+        lock_timeout_ms: inputs.duration_ms("lock-timeout", 5000, 3_600_000)?,
+        lock_retries: match inputs.get("lock-retries").as_str() {
+            "0" => 0,
+            _ => inputs.positive_int("lock-retries", 5, 100)?,
+        },
+        lock_wait_ms: inputs.duration_ms("lock-wait", 300_000, 6 * 3_600_000)?,
+        allow_out_of_order: inputs.bool("allow-out-of-order", false)?,
+        baseline: inputs.optional("baseline"),
+        pg_bin_dir: inputs.optional("pg-bin-dir"),
+        applied_by: env("GITHUB_SHA").unwrap_or_default(),
+        run_url: run_url.clone().unwrap_or_default(),
+        lint: lint.clone(),
+        fail_on,
+    };
     Ok(Settings {
         api_key: inputs.get("neon-api-key"),
         project_id: inputs.get("neon-project-id"),
@@ -116,6 +136,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         fail_on,
         lint,
         run_url,
+        apply,
     })
 }
 

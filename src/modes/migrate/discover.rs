@@ -1,0 +1,206 @@
+//! The migration files under `migrations-path`: found by walking the checkout through the
+//! Host, matched against the glob, read, checksummed and put in their tool's apply order.
+
+use crate::error::{Error, Result};
+use crate::host::{EntryKind, Host};
+use crate::runtime::Runtime;
+use crate::sql::format::{self, MigrationFormat, OrderKey};
+use crate::sql::glob::Glob;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone)]
+pub struct MigrationFile {
+    /// The tracking version: the path relative to the migrations directory (the glob's
+    /// literal prefix), e.g. `2024/08/08-01-2024-add-flag-to-users.sql`.
+    pub version: String,
+    /// Path relative to the repository root (annotations, the SQL engine).
+    pub path: String,
+    pub bytes: Vec<u8>,
+    /// Diesel's `metadata.toml` next to `up.sql`.
+    pub metadata: Option<String>,
+    pub checksum: String,
+    pub format: MigrationFormat,
+    pub key: OrderKey,
+}
+
+/// SHA-256 of the file with line endings and a BOM normalised, so a checkout with
+/// `core.autocrlf` does not look like an edit.
+pub fn checksum(bytes: &[u8]) -> String {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut normalised = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'\r' && body.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        normalised.push(body[i]);
+        i += 1;
+    }
+    super::tracking::hex(&Sha256::digest(&normalised))
+}
+
+/// The glob's directory part without wildcards: `migrations/**/*.sql` → `migrations`.
+pub fn base_dir(glob: &str) -> String {
+    let glob = glob.trim().trim_start_matches("./");
+    let mut parts = Vec::new();
+    let segments: Vec<&str> = glob.split('/').collect();
+    for (i, seg) in segments.iter().enumerate() {
+        if i == segments.len() - 1 || seg.contains(['*', '?', '[']) {
+            break;
+        }
+        parts.push(*seg);
+    }
+    parts.join("/")
+}
+
+/// Files a tool never applies as an UP migration.
+fn is_down_or_undo(path: &str, format: MigrationFormat) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    (format == MigrationFormat::Diesel && name == "down.sql")
+        || (name.starts_with('U')
+            && name.contains("__")
+            && name[1..].starts_with(|c: char| c.is_ascii_digit()))
+        || name.ends_with(".down.sql")
+}
+
+pub fn discover<H: Host>(
+    rt: &Runtime<H>,
+    workspace: &str,
+    glob: &str,
+) -> Result<Vec<MigrationFile>> {
+    let workspace = workspace.trim_end_matches('/');
+    let base = base_dir(glob);
+    let root = if base.is_empty() {
+        workspace.to_string()
+    } else {
+        format!("{workspace}/{base}")
+    };
+    let matcher = Glob::new(glob);
+    let entries = rt.host.walk(&root).map_err(|e| {
+        Error::input(
+            "migrations-path",
+            format!("`{glob}`: cannot read the directory `{base}` in the checkout ({e}); is actions/checkout before this step, and is the path relative to the repository root?"),
+        )
+    })?;
+    let mut files = Vec::new();
+    for entry in &entries {
+        let rel = if base.is_empty() {
+            entry.path.clone()
+        } else {
+            format!("{base}/{}", entry.path)
+        };
+        if entry.kind == EntryKind::Dir || !matcher.matches(&rel) {
+            continue;
+        }
+        if entry.kind == EntryKind::Symlink {
+            match &entry.target {
+                Some(t) if t.starts_with(&format!("{workspace}/")) => {}
+                Some(t) => {
+                    return Err(Error::Failed(format!(
+                        "{rel} is a symbolic link to {t}, outside the repository checkout; migrations must live in the repository (replace the link with the file)"
+                    )))
+                }
+                None => {
+                    return Err(Error::Failed(format!(
+                        "{rel} is a symbolic link that points nowhere (dangling or a loop); fix or delete it"
+                    )))
+                }
+            }
+        }
+        let bytes = rt.host.read_file(&format!("{workspace}/{rel}"))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let fmt = format::detect(&rel, &text);
+        if is_down_or_undo(&rel, fmt) {
+            continue;
+        }
+        let metadata = if fmt == MigrationFormat::Diesel {
+            let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            rt.host
+                .read_file(&format!("{workspace}/{dir}/metadata.toml"))
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        } else {
+            None
+        };
+        let version = entry.path.clone();
+        files.push(MigrationFile {
+            key: format::order_key(fmt, &version),
+            version,
+            path: rel,
+            checksum: checksum(&bytes),
+            bytes,
+            metadata,
+            format: fmt,
+        });
+    }
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::testing::TestHost;
+
+    #[test]
+    fn checksum_ignores_crlf_and_bom() {
+        let a = checksum(b"select 1;\nselect 2;\n");
+        assert_eq!(a, checksum(b"\xEF\xBB\xBFselect 1;\r\nselect 2;\r\n"));
+        assert_ne!(a, checksum(b"select 1;\nselect 3;\n"));
+        assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn base_dirs() {
+        assert_eq!(base_dir("migrations/**/*.sql"), "migrations");
+        assert_eq!(base_dir("./db/migrate/*.sql"), "db/migrate");
+        assert_eq!(
+            base_dir("prisma/migrations/*/migration.sql"),
+            "prisma/migrations"
+        );
+        assert_eq!(base_dir("*.sql"), "");
+    }
+
+    #[test]
+    fn discovers_in_tool_order_and_skips_down_files() {
+        let host = TestHost::new()
+            .with_file(
+                "/ws/migrations/2024/08/08-01-2024-add-flag-to-users.sql",
+                b"BEGIN; select 1; COMMIT;",
+            )
+            .with_file("/ws/migrations/2023/01/a.sql", b"select 1;")
+            .with_file("/ws/other/x.sql", b"select 1;");
+        let rt = Runtime::new(host);
+        let files = discover(&rt, "/ws", "migrations/**/*.sql").unwrap();
+        let v: Vec<&str> = files.iter().map(|f| f.version.as_str()).collect();
+        assert_eq!(
+            v,
+            ["2023/01/a.sql", "2024/08/08-01-2024-add-flag-to-users.sql"]
+        );
+        assert_eq!(
+            files[1].path,
+            "migrations/2024/08/08-01-2024-add-flag-to-users.sql"
+        );
+
+        let host = TestHost::new()
+            .with_file("/ws/migrations/V10__b.sql", b"select 1;")
+            .with_file("/ws/migrations/V2__a.sql", b"select 1;")
+            .with_file("/ws/migrations/U2__a.sql", b"select 1;")
+            .with_file("/ws/d/2019-01-01-000000_x/up.sql", b"select 1;")
+            .with_file("/ws/d/2019-01-01-000000_x/down.sql", b"select 1;");
+        let rt = Runtime::new(host);
+        let fly: Vec<String> = discover(&rt, "/ws", "migrations/*.sql")
+            .unwrap()
+            .into_iter()
+            .map(|f| f.version)
+            .collect();
+        assert_eq!(fly, ["V2__a.sql", "V10__b.sql"]);
+        let diesel = discover(&rt, "/ws", "d/**/*.sql").unwrap();
+        assert_eq!(diesel.len(), 1);
+        assert!(discover(&rt, "/ws", "nope/*.sql")
+            .unwrap_err()
+            .to_string()
+            .contains("migrations-path"));
+    }
+}

@@ -1,0 +1,603 @@
+//! The engine: one database, one plan, one psql session per attempt. Inspect the tracking
+//! table, plan, and apply the pending files in one script; retry what lock_timeout
+//! cancelled, wait for another run's advisory lock, re-plan when the table changed
+//! under us. Used for production, the rehearsal branch, and (later) preview branches.
+
+use super::discover::MigrationFile;
+use super::pending::{self, Local, Plan, PlanError, Recorded};
+use super::psql::{self, Client, Conn, Outcome, PsqlError, ScriptFile, ScriptSettings};
+use super::settings::ApplySettings;
+use super::tracking::{quote_literal, Row, TrackingTable};
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::runtime::Runtime;
+use crate::sql::{analyze, Analysis, ExecutionPlan, FileAnalysis, SourceFile, StatementKind};
+use serde::Serialize;
+
+/// What the database says before a run.
+#[derive(Debug, Clone, Default)]
+pub struct DbState {
+    pub server_version_num: u32,
+    pub table_exists: bool,
+    pub recorded: Vec<Recorded>,
+    pub fingerprint: String,
+    /// `schema.index` of every index left INVALID (e.g. by a failed CONCURRENTLY).
+    pub invalid_indexes: Vec<String>,
+}
+
+/// A plan with its SQL analysis (the pending files only, in apply order).
+pub struct Prepared {
+    pub state: DbState,
+    pub plan: Plan,
+    pub analysis: Analysis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    Applied,
+    Failed,
+    NotRun,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileResult {
+    pub version: String,
+    pub path: String,
+    pub plan: Option<ExecutionPlan>,
+    pub status: FileStatus,
+    pub ms: u64,
+    pub lock_retries: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub version: String,
+    pub path: String,
+    pub line: Option<u32>,
+    pub sqlstate: Option<String>,
+    pub message: String,
+    pub details: Vec<String>,
+    /// The failing file left nothing behind (its transaction rolled back).
+    pub rolled_back: bool,
+    /// Indexes this failure left INVALID, with the statement that removes each.
+    pub invalid_indexes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApplyReport {
+    pub pending_before: usize,
+    pub skipped: usize,
+    pub baselined: Vec<String>,
+    /// Every file that was pending when the run started, in order.
+    pub files: Vec<FileResult>,
+    pub failure: Option<Failure>,
+    pub server_version_num: u32,
+    pub client_version: String,
+}
+
+impl ApplyReport {
+    pub fn applied(&self) -> Vec<&str> {
+        self.files
+            .iter()
+            .filter(|f| f.status == FileStatus::Applied)
+            .map(|f| f.version.as_str())
+            .collect()
+    }
+}
+
+pub struct Engine<'a, H: Host> {
+    rt: &'a Runtime<H>,
+    pub client: Client,
+    conn: Conn,
+    files: &'a [MigrationFile],
+    pub settings: &'a ApplySettings,
+    /// Name of the database in messages ("production", "the rehearsal branch").
+    pub target: String,
+}
+
+fn invalid_indexes_sql() -> &'static str {
+    "SELECT 'NG_INVALID ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid ORDER BY 1;"
+}
+
+/// Parse the inspection output (one `NG_*` line per fact).
+pub fn parse_state(stdout: &str) -> DbState {
+    let mut s = DbState {
+        fingerprint: TrackingTable::empty_fingerprint(),
+        ..Default::default()
+    };
+    for line in stdout.lines() {
+        if let Some(v) = line.strip_prefix("NG_VERSION ") {
+            s.server_version_num = v.trim().parse().unwrap_or(0);
+        } else if let Some(j) = line.strip_prefix("NG_ROW ") {
+            s.table_exists = true;
+            if let Ok(serde_json::Value::Array(a)) = serde_json::from_str(j) {
+                let t = |i: usize| a.get(i).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                s.recorded.push(Recorded {
+                    version: t(0),
+                    checksum: t(1),
+                    status: t(2),
+                });
+            }
+        } else if let Some(f) = line.strip_prefix("NG_FP ") {
+            s.table_exists = true;
+            s.fingerprint = f.trim().to_string();
+        } else if let Some(i) = line.strip_prefix("NG_INVALID ") {
+            s.invalid_indexes.push(i.trim().to_string());
+        }
+    }
+    s
+}
+
+/// Is the file all-or-nothing when it fails?
+pub fn transactional(fa: &FileAnalysis) -> bool {
+    match fa.plan {
+        Some(ExecutionPlan::WrapInTransaction) => true,
+        Some(ExecutionPlan::RunAsIs) => psql::single_transaction(&fa.statements).is_some(),
+        _ => false,
+    }
+}
+
+/// The line of the failing statement in the file: psql's line mapped back, refined by the
+/// server's `LINE n:` position when psql quoted it.
+pub fn failing_line(
+    fa: &FileAnalysis,
+    text: &str,
+    mapped: Option<u32>,
+    e: &PsqlError,
+) -> Option<u32> {
+    let mapped = mapped?;
+    let stmt = fa
+        .statements
+        .iter()
+        .filter(|s| s.kind == StatementKind::Sql)
+        .find(|s| s.span.line <= mapped && mapped <= s.span.end_line);
+    let (Some(stmt), Some(n)) = (stmt, e.position_line) else {
+        return Some(mapped);
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let guess = stmt.span.line + n - 1;
+    let Some(want) = e.position_text.as_deref().filter(|t| !t.is_empty()) else {
+        return Some(guess.min(stmt.span.end_line));
+    };
+    // psql quotes the line (possibly shortened with "..."): find it near the guess.
+    let matches = |l: u32| {
+        lines
+            .get(l as usize - 1)
+            .is_some_and(|x| x.contains(want) || want.contains(x.trim()) && !x.trim().is_empty())
+    };
+    if matches(guess) {
+        return Some(guess);
+    }
+    (stmt.span.line.saturating_sub(50).max(1)..=stmt.span.end_line)
+        .filter(|&l| matches(l))
+        .min_by_key(|&l| (l as i64 - guess as i64).abs())
+        .or(Some(mapped))
+}
+
+impl<'a, H: Host> Engine<'a, H> {
+    pub async fn new(
+        rt: &'a Runtime<H>,
+        url: &str,
+        url_input: &str,
+        target: &str,
+        files: &'a [MigrationFile],
+        settings: &'a ApplySettings,
+    ) -> Result<Engine<'a, H>> {
+        rt.secret_url(url);
+        let conn = Conn::parse(url, url_input)?;
+        let client = psql::locate(rt, settings.pg_bin_dir.as_deref()).await?;
+        Ok(Engine {
+            rt,
+            client,
+            conn,
+            files,
+            settings,
+            target: target.to_string(),
+        })
+    }
+
+    async fn psql(&self, script: String) -> Result<crate::host::ProcessOutput> {
+        Ok(self
+            .rt
+            .host
+            .run(&self.conn.command(&self.client, script))
+            .await?)
+    }
+
+    fn no_session(&self, message: &str) -> Error {
+        Error::Failed(format!(
+            "cannot open a psql session to {} ({}): {}",
+            self.target,
+            self.conn.url,
+            self.rt.scrub(message.trim())
+        ))
+    }
+
+    /// Read-only look at the database: server version, tracking rows, invalid indexes.
+    pub async fn inspect(&self) -> Result<DbState> {
+        let t = &self.settings.tracking;
+        let script = format!(
+            "\\set ON_ERROR_STOP 1\nSELECT 'NG_VERSION ' || current_setting('server_version_num');\nSELECT to_regclass({}) IS NOT NULL AS ng_has \\gset\n\\if :ng_has\n{};\nSELECT 'NG_FP ' || ({});\n\\endif\n{}\n",
+            quote_literal(&t.qualified()),
+            t.rows_sql(),
+            t.fingerprint_sql(),
+            invalid_indexes_sql()
+        );
+        let out = self.psql(script).await?;
+        if !out.success() {
+            return Err(self.no_session(&out.stderr));
+        }
+        let state = parse_state(&out.stdout);
+        let server_major = psql::server_major(state.server_version_num);
+        if self.client.major < server_major {
+            return Err(Error::Failed(format!(
+                "psql {} ({}) is older than the {} server (PostgreSQL {server_major}); install postgresql-client-{server_major} or newer before this step, or set `pg-bin-dir:` to its bin directory",
+                self.client.version, self.client.path, self.target
+            )));
+        }
+        Ok(state)
+    }
+
+    fn locals(&self) -> Vec<Local> {
+        self.files
+            .iter()
+            .map(|f| Local {
+                version: f.version.clone(),
+                checksum: f.checksum.clone(),
+            })
+            .collect()
+    }
+
+    pub fn analyze(&self, indices: &[usize]) -> Analysis {
+        let sources: Vec<SourceFile> = indices
+            .iter()
+            .map(|&i| SourceFile {
+                path: self.files[i].path.clone(),
+                bytes: self.files[i].bytes.clone(),
+                metadata: self.files[i].metadata.clone(),
+            })
+            .collect();
+        analyze(&sources, &self.settings.lint)
+    }
+
+    pub async fn prepare(&self, only: Option<&[String]>) -> Result<Prepared> {
+        let state = self.inspect().await?;
+        let plan = pending::plan(
+            &self.locals(),
+            &state.recorded,
+            self.settings.baseline.as_deref(),
+            only,
+        )
+        .map_err(|e| match e {
+            PlanError::UnknownBaseline(b) => Error::input(
+                "baseline",
+                format!("`{b}` is not one of the migration files (give its path relative to the migrations directory, as the tracking table records it)"),
+            ),
+        })?;
+        let analysis = self.analyze(&plan.pending);
+        Ok(Prepared {
+            state,
+            plan,
+            analysis,
+        })
+    }
+
+    /// Errors that stop the run before anything is applied: edited files, out-of-order
+    /// files (unless allowed). The rehearsal (`only`) applies a fixed set and skips them.
+    pub fn plan_errors(&self, plan: &Plan) -> Vec<(usize, String)> {
+        let mut errs = Vec::new();
+        for e in &plan.edited {
+            errs.push((
+                e.index,
+                format!(
+                    "{} was edited after it was applied to {}: the tracking table has checksum {} but the file now has {}. Applied migrations must not change: revert the edit and put the change in a new migration file",
+                    self.files[e.index].version, self.target, e.recorded_checksum, e.checksum
+                ),
+            ));
+        }
+        if !self.settings.allow_out_of_order {
+            for &i in &plan.out_of_order {
+                errs.push((
+                    i,
+                    format!(
+                        "{} is pending but sorts before migrations already applied to {}: it was probably merged late. Rename it so it sorts after the last applied file, or set `allow-out-of-order: true` if it does not depend on order",
+                        self.files[i].version, self.target
+                    ),
+                ));
+            }
+        }
+        errs
+    }
+
+    fn row(&self, i: usize, status: &'static str) -> Row {
+        Row {
+            version: self.files[i].version.clone(),
+            checksum: self.files[i].checksum.clone(),
+            applied_by: self.settings.applied_by.clone(),
+            run_url: self.settings.run_url.clone(),
+            status,
+        }
+    }
+
+    /// Apply everything pending (or exactly `only`). A failing migration is reported in
+    /// the returned report; `Err` is for what stops the engine itself (no psql, no
+    /// connection, the lock never came free, edited files).
+    pub async fn apply(&self, only: Option<&[String]>) -> Result<ApplyReport> {
+        let rt = self.rt;
+        let mut report = ApplyReport {
+            client_version: self.client.version.clone(),
+            ..Default::default()
+        };
+        let started = rt.host.now_ms();
+        let mut retries: std::collections::HashMap<usize, u32> = Default::default();
+        let mut stale = 0;
+        let mut waiting_logged = false;
+        let mut first = true;
+        loop {
+            let p = self.prepare(only).await?;
+            if first {
+                first = false;
+                report.pending_before = p.plan.pending.len();
+                report.skipped = p.plan.skipped;
+                report.server_version_num = p.state.server_version_num;
+                report.files = p
+                    .plan
+                    .pending
+                    .iter()
+                    .zip(&p.analysis.files)
+                    .map(|(&i, fa)| FileResult {
+                        version: self.files[i].version.clone(),
+                        path: self.files[i].path.clone(),
+                        plan: fa.plan,
+                        status: FileStatus::NotRun,
+                        ms: 0,
+                        lock_retries: 0,
+                    })
+                    .collect();
+            }
+            if only.is_none() {
+                if let Some((_, msg)) = self.plan_errors(&p.plan).into_iter().next() {
+                    return Err(Error::Failed(msg));
+                }
+            }
+            if p.plan.pending.is_empty() && p.plan.baseline.is_empty() {
+                return Ok(report);
+            }
+            let texts: Vec<String> = p
+                .plan
+                .pending
+                .iter()
+                .map(|&i| String::from_utf8_lossy(&self.files[i].bytes).into_owned())
+                .collect();
+            let mut script_files = Vec::new();
+            for (k, &i) in p.plan.pending.iter().enumerate() {
+                let fa = &p.analysis.files[k];
+                let f = &self.files[i];
+                let (Some(plan), None) = (fa.plan, &fa.file_error) else {
+                    return Err(Error::Failed(format!(
+                        "{} cannot be applied: {}",
+                        f.path,
+                        fa.file_error
+                            .as_ref()
+                            .map(|e| e.to_string())
+                            .unwrap_or_default()
+                    )));
+                };
+                let section =
+                    crate::sql::format::section(f.format, &texts[k], f.metadata.as_deref())
+                        .map_err(|e| Error::Failed(format!("{}: {e}", f.path)))?;
+                script_files.push(ScriptFile {
+                    text: &texts[k],
+                    start: section.start,
+                    end: section.end,
+                    plan,
+                    statements: &fa.statements,
+                    row: self.row(i, "applied"),
+                });
+            }
+            let marker = format!("NG_{:08x}", (rt.host.random() * 4_294_967_295.0) as u64);
+            let script = psql::build(
+                &script_files,
+                &ScriptSettings {
+                    tracking: &self.settings.tracking,
+                    lock_timeout_ms: self.settings.lock_timeout_ms,
+                    create_table: !p.state.table_exists,
+                    expected_fingerprint: &p.state.fingerprint,
+                    baseline: p
+                        .plan
+                        .baseline
+                        .iter()
+                        .map(|&i| self.row(i, "baseline"))
+                        .collect(),
+                    marker,
+                },
+            );
+            let out = self.psql(script.text.clone()).await?;
+            let outcome = psql::parse_outcome(&script.marker, out.code, &out.stdout, &out.stderr);
+            let mark_done = |report: &mut ApplyReport, done: &[(usize, u64)]| {
+                for &(k, ms) in done {
+                    let version = &self.files[p.plan.pending[k]].version;
+                    if let Some(r) = report.files.iter_mut().find(|r| &r.version == version) {
+                        r.status = FileStatus::Applied;
+                        r.ms = ms;
+                    }
+                }
+            };
+            match outcome {
+                Outcome::LockBusy { holder } => {
+                    let waited = rt.host.now_ms() - started;
+                    if waited >= self.settings.lock_wait_ms as f64 {
+                        return Err(Error::Failed(format!(
+                            "another neon-gitops migrate run holds the migration lock on {} (advisory lock {} for {}; held by {}) and did not release it within lock-wait ({} s). Nothing was applied by this run. If no other run is active, find the session with `SELECT * FROM pg_locks WHERE locktype = 'advisory'` and end it, then re-run; or raise `lock-wait`",
+                            self.target,
+                            self.settings.tracking.lock_key(),
+                            self.settings.tracking.qualified(),
+                            holder.unwrap_or_else(|| "an unknown session".into()),
+                            self.settings.lock_wait_ms / 1000
+                        )));
+                    }
+                    if !waiting_logged {
+                        waiting_logged = true;
+                        rt.info(&format!(
+                            "Another migrate run holds the migration lock on {} ({}); waiting up to {} s for it to finish",
+                            self.target,
+                            holder.unwrap_or_else(|| "holder unknown".into()),
+                            self.settings.lock_wait_ms / 1000
+                        ));
+                    }
+                    // What is pending may change while we wait: report the plan the
+                    // run finally executes.
+                    first = true;
+                    let left = self.settings.lock_wait_ms as f64 - waited;
+                    rt.host.sleep(left.clamp(50.0, 1000.0) as u64).await;
+                }
+                Outcome::Stale => {
+                    stale += 1;
+                    if stale > 20 {
+                        return Err(Error::Failed(format!("the tracking table on {} keeps changing while this run plans; is another tool writing to it?", self.target)));
+                    }
+                    rt.info("The tracking table changed since planning (another run applied migrations); planning again");
+                    first = true;
+                }
+                Outcome::Finished { done } => {
+                    mark_done(&mut report, &done);
+                    report.baselined.extend(
+                        p.plan
+                            .baseline
+                            .iter()
+                            .map(|&i| self.files[i].version.clone()),
+                    );
+                    return Ok(report);
+                }
+                Outcome::NoSession(msg) => return Err(self.no_session(&msg)),
+                Outcome::Failed { done, error } => {
+                    mark_done(&mut report, &done);
+                    report.baselined.extend(
+                        p.plan
+                            .baseline
+                            .iter()
+                            .map(|&i| self.files[i].version.clone()),
+                    );
+                    let mapped = error
+                        .script_line
+                        .and_then(|l| psql::map_line(&script.blocks, l));
+                    let k = mapped.map(|(f, _)| f).unwrap_or(done.len());
+                    let Some(&i) = p.plan.pending.get(k) else {
+                        return Err(Error::Failed(format!(
+                            "psql failed on {} outside any migration file: {}",
+                            self.target,
+                            rt.scrub(&error.message)
+                        )));
+                    };
+                    let fa = &p.analysis.files[k];
+                    let rolled_back = transactional(fa);
+                    let version = self.files[i].version.clone();
+                    let is_lock_timeout = error.sqlstate.as_deref() == Some("55P03");
+                    let tries = retries.entry(i).or_insert(0);
+                    if is_lock_timeout
+                        && rolled_back
+                        && (*tries as u64) < self.settings.lock_retries
+                    {
+                        *tries += 1;
+                        let attempt = *tries;
+                        if let Some(r) = report.files.iter_mut().find(|r| r.version == version) {
+                            r.lock_retries = attempt;
+                        }
+                        let backoff = (1000.0 * 2f64.powi(attempt as i32 - 1)).min(30_000.0)
+                            * (0.8 + 0.4 * rt.host.random());
+                        rt.warning(&format!(
+                            "{version}: lock_timeout ({} ms) expired waiting for a lock ({}); the file's transaction was rolled back. Retry {attempt} of {} in {:.1} s",
+                            self.settings.lock_timeout_ms,
+                            error.message,
+                            self.settings.lock_retries,
+                            backoff / 1000.0
+                        ));
+                        rt.host.sleep(backoff as u64).await;
+                        continue;
+                    }
+                    if let Some(r) = report.files.iter_mut().find(|r| r.version == version) {
+                        r.status = FileStatus::Failed;
+                    }
+                    let line = failing_line(fa, &texts[k], mapped.map(|(_, l)| l), &error);
+                    let after = self
+                        .inspect()
+                        .await
+                        .map(|s| s.invalid_indexes)
+                        .unwrap_or_default();
+                    let invalid: Vec<String> = after
+                        .into_iter()
+                        .filter(|x| !p.state.invalid_indexes.contains(x))
+                        .collect();
+                    let mut details = error.details.clone();
+                    if is_lock_timeout {
+                        details.push(if rolled_back {
+                            format!("gave up after {} lock_timeout retries", self.settings.lock_retries)
+                        } else {
+                            "not retried: the file is not transactional, so a retry could re-run statements that already succeeded".to_string()
+                        });
+                    }
+                    report.failure = Some(Failure {
+                        version,
+                        path: self.files[i].path.clone(),
+                        line,
+                        sqlstate: error.sqlstate.clone(),
+                        message: rt.scrub(&error.message),
+                        details: details.iter().map(|d| rt.scrub(d)).collect(),
+                        rolled_back,
+                        invalid_indexes: invalid,
+                    });
+                    return Ok(report);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_inspection() {
+        let s = parse_state("NG_VERSION 150018\nNG_ROW [\"a.sql\", \"abc\", \"applied\"]\nNG_FP ff\nNG_INVALID public.i\n");
+        assert_eq!(s.server_version_num, 150018);
+        assert!(s.table_exists);
+        assert_eq!(s.recorded[0].version, "a.sql");
+        assert_eq!(s.fingerprint, "ff");
+        assert_eq!(s.invalid_indexes, ["public.i"]);
+        let empty = parse_state("NG_VERSION 160000\n");
+        assert!(!empty.table_exists);
+        assert_eq!(empty.fingerprint, TrackingTable::empty_fingerprint());
+    }
+
+    #[test]
+    fn failing_line_uses_the_server_position() {
+        let text = "create table a (id int);\n\nalter table a\n  add column b int,\n  add column nosuch_type_col nosuch;\n";
+        let a = analyze(
+            &[SourceFile {
+                path: "m/1.sql".into(),
+                bytes: text.as_bytes().to_vec(),
+                metadata: None,
+            }],
+            &Default::default(),
+        );
+        let e = PsqlError {
+            position_line: Some(3),
+            position_text: Some("add column nosuch_type_col nosuch;".into()),
+            ..Default::default()
+        };
+        // psql reports the line the statement ended on (5); the server says its 3rd line.
+        assert_eq!(failing_line(&a.files[0], text, Some(5), &e), Some(5));
+        let e2 = PsqlError {
+            position_line: Some(1),
+            position_text: Some("alter table a".into()),
+            ..Default::default()
+        };
+        assert_eq!(failing_line(&a.files[0], text, Some(5), &e2), Some(3));
+        assert_eq!(
+            failing_line(&a.files[0], text, Some(1), &PsqlError::default()),
+            Some(1)
+        );
+    }
+}

@@ -1,0 +1,718 @@
+//! The psql session driver: find a client at least as new as the server, build the one
+//! script a run feeds to one psql process (lock → files by plan → tracking rows →
+//! unlock, with `\echo` markers), and read psql's output back: which files finished,
+//! and where an error happened, mapped from the script's line to the file's own line.
+
+use super::tracking::{quote_literal, Row, TrackingTable};
+use crate::error::{Error, Result};
+use crate::host::{Command, EntryKind, Host};
+use crate::runtime::Runtime;
+use crate::sql::{ExecutionPlan, Statement, StatementKind};
+use crate::url::PgUrl;
+
+const DEFAULT_ROOT: &str = "/usr/lib/postgresql";
+
+/// A psql binary and its major version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    pub path: String,
+    pub major: u32,
+    pub version: String,
+}
+
+/// `psql (PostgreSQL) 16.4 (Ubuntu 16.4-1)` → ("16.4", 16); `9.6.24` → 9.
+pub fn parse_client_version(out: &str) -> Option<(String, u32)> {
+    let v = out
+        .split_whitespace()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    let v = v.trim_end_matches(|c: char| !c.is_ascii_digit());
+    let major = v.split(['.', 'b', 'r', 'd']).next()?.parse().ok()?;
+    Some((v.to_string(), major))
+}
+
+/// `server_version_num` → major (150018 → 15, 90624 → 9).
+pub fn server_major(num: u32) -> u32 {
+    num / 10000
+}
+
+/// Candidates under `/usr/lib/postgresql/<N>/bin/psql`, newest first.
+pub fn candidates(entries: &[crate::host::DirEntry], root: &str) -> Vec<(u32, String)> {
+    let mut found: Vec<(u32, String)> = entries
+        .iter()
+        .filter(|e| e.kind != EntryKind::Dir)
+        .filter_map(|e| {
+            let (major, rest) = e.path.split_once('/')?;
+            (rest == "bin/psql").then_some(())?;
+            Some((major.parse().ok()?, format!("{root}/{}", e.path)))
+        })
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found
+}
+
+pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<Client> {
+    let paths: Vec<String> = match bin_dir {
+        Some(dir) => vec![format!("{}/psql", dir.trim_end_matches('/'))],
+        None => match rt.host.walk(DEFAULT_ROOT) {
+            Ok(entries) => candidates(&entries, DEFAULT_ROOT)
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect(),
+            Err(_) => vec![],
+        },
+    };
+    let Some(path) = paths.into_iter().next() else {
+        return Err(Error::Failed(format!(
+            "no psql client found under {DEFAULT_ROOT}/*/bin: install one before this step (`sudo apt-get install -y postgresql-client-16`, or the PGDG package for your server's major version), or set `pg-bin-dir:` to the directory holding psql"
+        )));
+    };
+    let out = rt
+        .host
+        .run(&Command::new(&path).arg("--version"))
+        .await
+        .map_err(|e| {
+            Error::Failed(format!(
+                "cannot run {path} ({e}); set `pg-bin-dir:` to a directory that holds a working psql"
+            ))
+        })?;
+    let (version, major) = parse_client_version(&out.stdout).ok_or_else(|| {
+        Error::Failed(format!(
+            "{path} --version printed `{}`, which is not a psql version; set `pg-bin-dir:` to a PostgreSQL client directory",
+            out.stdout.trim()
+        ))
+    })?;
+    Ok(Client {
+        path,
+        major,
+        version,
+    })
+}
+
+/// Where to connect: the URL without its password (psql's argv is visible to `ps`), the
+/// password for PGPASSWORD.
+#[derive(Debug, Clone)]
+pub struct Conn {
+    pub url: String,
+    pub password: Option<String>,
+}
+
+impl Conn {
+    pub fn parse(url: &str, input: &str) -> Result<Conn> {
+        let parsed = PgUrl::parse(url).ok_or_else(|| {
+            Error::input(
+                input,
+                "is not a postgres:// or postgresql:// connection URL",
+            )
+        })?;
+        Ok(Conn {
+            url: parsed.without_password(),
+            password: parsed.password.clone().filter(|p| !p.is_empty()),
+        })
+    }
+
+    pub fn command(&self, client: &Client, script: String) -> Command {
+        let mut cmd = Command::new(&client.path)
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-f",
+                "-",
+                "-d",
+            ])
+            .arg(&self.url)
+            .env("PGAPPNAME", "neon-gitops")
+            .env("PGCONNECT_TIMEOUT", "30")
+            .stdin(script);
+        if let Some(p) = &self.password {
+            cmd = cmd.env("PGPASSWORD", p);
+        }
+        cmd
+    }
+}
+
+/// One file of the run, as the script needs it.
+pub struct ScriptFile<'a> {
+    pub text: &'a str,
+    /// Byte range and first line of the part psql runs (dbmate: the UP section).
+    pub start: usize,
+    pub end: usize,
+    pub plan: ExecutionPlan,
+    pub statements: &'a [Statement],
+    pub row: Row,
+}
+
+/// A region of the script copied verbatim from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// Index of the file in the script's file list.
+    pub file: usize,
+    pub script_line: u32,
+    pub script_end_line: u32,
+    pub file_line: u32,
+}
+
+pub struct Script {
+    pub text: String,
+    pub marker: String,
+    pub blocks: Vec<Block>,
+}
+
+struct Writer {
+    text: String,
+    line: u32,
+}
+
+impl Writer {
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.line += s.bytes().filter(|&b| b == b'\n').count() as u32;
+    }
+    fn line(&mut self, s: &str) {
+        self.push(s);
+        self.push("\n");
+    }
+}
+
+pub struct ScriptSettings<'a> {
+    pub tracking: &'a TrackingTable,
+    pub lock_timeout_ms: u64,
+    pub create_table: bool,
+    pub expected_fingerprint: &'a str,
+    pub baseline: Vec<Row>,
+    pub marker: String,
+}
+
+fn first_word(s: &str) -> String {
+    s.trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase()
+}
+
+fn is_control(s: &Statement) -> bool {
+    s.kind == StatementKind::Sql
+        && matches!(
+            first_word(&s.text).as_str(),
+            "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "PREPARE"
+        )
+}
+
+/// A file that is exactly `BEGIN; …; COMMIT;`: its tracking row can go inside its own
+/// transaction, just before the COMMIT, so the file and its record are all-or-nothing.
+/// Returns the index of the COMMIT statement.
+pub fn single_transaction(statements: &[Statement]) -> Option<usize> {
+    let sql: Vec<usize> = (0..statements.len())
+        .filter(|&i| statements[i].kind == StatementKind::Sql)
+        .collect();
+    let (&first, &last) = (sql.first()?, sql.last()?);
+    if first == last {
+        return None;
+    }
+    let begin = first_word(&statements[first].text);
+    let begins = begin == "BEGIN"
+        || (begin == "START"
+            && statements[first]
+                .text
+                .to_ascii_uppercase()
+                .contains("TRANSACTION"));
+    let end_text = statements[last].text.to_ascii_uppercase();
+    let ends = matches!(first_word(&end_text).as_str(), "COMMIT" | "END")
+        && !end_text.contains("PREPARED")
+        && !end_text.contains("CHAIN");
+    let inner_control = sql[1..sql.len() - 1]
+        .iter()
+        .any(|&i| is_control(&statements[i]));
+    (begins && ends && !inner_control).then_some(last)
+}
+
+/// Does the part end inside an unterminated SQL statement (psql -f would send it at EOF)?
+fn needs_terminator(statements: &[Statement]) -> bool {
+    match statements.last() {
+        Some(s) if s.kind == StatementKind::Sql => {
+            let t = s.text.trim_end();
+            !t.ends_with(';') && !t.ends_with("\\.")
+        }
+        _ => false,
+    }
+}
+
+const ELAPSED: &str =
+    "(extract(epoch FROM clock_timestamp() - :'ng_t0'::timestamptz) * 1000)::bigint";
+
+fn session_settings(w: &mut Writer, lock_timeout_ms: u64) {
+    w.line("\\set ON_ERROR_STOP 1");
+    w.line("\\set VERBOSITY verbose");
+    w.line(&format!("SET lock_timeout = '{lock_timeout_ms}ms';"));
+}
+
+fn line_of(text: &str, offset: usize) -> u32 {
+    1 + text[..offset].bytes().filter(|&b| b == b'\n').count() as u32
+}
+
+fn verbatim(
+    w: &mut Writer,
+    blocks: &mut Vec<Block>,
+    file: usize,
+    f: &ScriptFile,
+    a: usize,
+    b: usize,
+) {
+    // A UTF-8 BOM at the start of a file is not SQL.
+    let a = if a == 0 && f.text.starts_with('\u{feff}') {
+        3
+    } else {
+        a
+    };
+    if a >= b {
+        return;
+    }
+    let region = &f.text[a..b];
+    let script_line = w.line;
+    w.push(region);
+    if !region.ends_with('\n') {
+        w.push("\n");
+    }
+    blocks.push(Block {
+        file,
+        script_line,
+        script_end_line: w.line - 1,
+        file_line: line_of(f.text, a),
+    });
+}
+
+/// The whole run as one psql script.
+pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
+    let m = &s.marker;
+    let key = s.tracking.lock_key();
+    let (hi, lo) = (
+        ((key as u64) >> 32) as u32,
+        (key as u64 & 0xffff_ffff) as u32,
+    );
+    let mut w = Writer {
+        text: String::new(),
+        line: 1,
+    };
+    let mut blocks = Vec::new();
+    session_settings(&mut w, s.lock_timeout_ms);
+    w.line(&format!(
+        "SELECT pg_try_advisory_lock({key}) AS ng_locked \\gset"
+    ));
+    w.line("\\if :ng_locked");
+    w.line("\\else");
+    w.line(&format!("\\echo {m} LOCK_BUSY"));
+    w.line(&format!(
+        "SELECT '{m} HOLDER ' || coalesce(string_agg('pid ' || a.pid || ' (' || coalesce(nullif(a.application_name, ''), 'no application_name') || ', ' || coalesce(a.client_addr::text, 'local') || ', connected since ' || date_trunc('second', a.backend_start)::text || ')', '; '), 'unknown') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {hi} AND l.objid = {lo} AND l.objsubid = 1;"
+    ));
+    w.line("\\quit");
+    w.line("\\endif");
+    if s.create_table {
+        w.push(&s.tracking.create_sql());
+    }
+    w.line(&format!(
+        "SELECT ({}) = {} AS ng_same \\gset",
+        s.tracking.fingerprint_sql(),
+        quote_literal(s.expected_fingerprint)
+    ));
+    w.line("\\if :ng_same");
+    w.line("\\else");
+    w.line(&format!("\\echo {m} STALE"));
+    w.line("\\quit");
+    w.line("\\endif");
+    for row in &s.baseline {
+        w.line(&s.tracking.insert_sql(row, "0"));
+    }
+    for (i, f) in files.iter().enumerate() {
+        w.line(&format!("\\echo {m} START {i}"));
+        w.line("SELECT clock_timestamp() AS ng_t0 \\gset");
+        // The row's execution_ms comes back in a psql variable for the DONE marker.
+        // A file may have `\unset ON_ERROR_STOP`: the record must still never follow
+        // a failure, so the setting is back on before it.
+        let insert = format!(
+            "\\set ON_ERROR_STOP 1\n{} RETURNING execution_ms AS ng_ms \\gset",
+            s.tracking.insert_sql(&f.row, ELAPSED).trim_end_matches(';')
+        );
+        let terminate = |w: &mut Writer| {
+            if needs_terminator(f.statements) {
+                w.line(";");
+            }
+        };
+        match (f.plan, single_transaction(f.statements)) {
+            (ExecutionPlan::WrapInTransaction, _) => {
+                w.line("BEGIN;");
+                verbatim(&mut w, &mut blocks, i, f, f.start, f.end);
+                terminate(&mut w);
+                w.line(&insert);
+                w.line("COMMIT;");
+            }
+            (ExecutionPlan::RunAsIs, Some(commit)) => {
+                let at = f.statements[commit].span.start;
+                verbatim(&mut w, &mut blocks, i, f, f.start, at);
+                w.line(&insert);
+                verbatim(&mut w, &mut blocks, i, f, at, f.end);
+                terminate(&mut w);
+            }
+            _ => {
+                // Runs as psql -f would run it (autocommit: statement by statement, or
+                // the file's own transactions), then recorded.
+                verbatim(&mut w, &mut blocks, i, f, f.start, f.end);
+                terminate(&mut w);
+                w.line(&insert);
+            }
+        }
+        w.line(&format!("\\echo {m} DONE {i} :ng_ms"));
+        // What a file SETs must not leak into the next one (one psql per file would
+        // not leak it either).
+        w.line("RESET ALL;");
+        session_settings(&mut w, s.lock_timeout_ms);
+    }
+    w.line(&format!(
+        "SELECT pg_advisory_unlock({key}) AS ng_unlocked \\gset"
+    ));
+    w.line(&format!("\\echo {m} END"));
+    Script {
+        text: w.text,
+        marker: m.clone(),
+        blocks,
+    }
+}
+
+/// An error psql reported.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PsqlError {
+    /// Line of the script psql was reading.
+    pub script_line: Option<u32>,
+    pub sqlstate: Option<String>,
+    pub message: String,
+    /// `LINE n:` of the server's error position, within the statement.
+    pub position_line: Option<u32>,
+    /// The statement text psql quoted on that LINE.
+    pub position_text: Option<String>,
+    /// DETAIL/HINT/CONTEXT lines as psql printed them.
+    pub details: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Another session holds the advisory lock.
+    LockBusy { holder: Option<String> },
+    /// The tracking table changed between planning and taking the lock.
+    Stale,
+    /// (file index, execution ms) of every file that finished.
+    Finished { done: Vec<(usize, u64)> },
+    Failed {
+        done: Vec<(usize, u64)>,
+        error: PsqlError,
+    },
+    /// psql could not connect or start the session.
+    NoSession(String),
+}
+
+pub fn parse_error(stderr: &str) -> Option<PsqlError> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let is_error = |l: &str| {
+        l.contains(": ERROR:  ")
+            || l.contains(": FATAL:  ")
+            || l.contains(": PANIC:  ")
+            || l.contains(": error: ")
+    };
+    let start = lines
+        .iter()
+        .rposition(|l| l.starts_with("psql:") && is_error(l))?;
+    let head = lines[start];
+    let rest = head.strip_prefix("psql:<stdin>:").unwrap_or(head);
+    let (script_line, rest) = match rest.split_once(": ") {
+        Some((n, r)) if n.parse::<u32>().is_ok() => (n.parse().ok(), r),
+        _ => (None, rest),
+    };
+    let message = rest
+        .split_once(":  ")
+        .or_else(|| rest.split_once(": "))
+        .map(|(_, m)| m)
+        .unwrap_or(rest);
+    // VERBOSITY verbose: `ERROR:  55P03: canceling statement due to lock timeout`.
+    let (sqlstate, message) = match message.split_once(": ") {
+        Some((code, m))
+            if code.len() == 5
+                && code.chars().all(|c| c.is_ascii_alphanumeric())
+                && code.chars().any(|c| c.is_ascii_digit()) =>
+        {
+            (Some(code.to_string()), m.to_string())
+        }
+        _ => (None, message.to_string()),
+    };
+    let mut e = PsqlError {
+        script_line,
+        sqlstate,
+        message,
+        ..Default::default()
+    };
+    for l in &lines[start + 1..] {
+        if l.starts_with("psql:") {
+            break;
+        }
+        if let Some(r) = l.strip_prefix("LINE ") {
+            if let Some((n, text)) = r.split_once(": ") {
+                e.position_line = n.parse().ok();
+                e.position_text = Some(text.trim_end_matches("...").trim().to_string());
+            }
+        } else if l.starts_with("LOCATION:") || l.trim_start().starts_with('^') {
+        } else if !l.trim().is_empty() {
+            e.details.push(l.to_string());
+        }
+    }
+    Some(e)
+}
+
+pub fn parse_outcome(marker: &str, code: Option<i32>, stdout: &str, stderr: &str) -> Outcome {
+    let mut done = Vec::new();
+    let mut busy = false;
+    let mut holder = None;
+    let mut stale = false;
+    let mut end = false;
+    let mut started = false;
+    for line in stdout.lines() {
+        let Some(rest) = line.strip_prefix(marker).map(str::trim) else {
+            continue;
+        };
+        started = true;
+        if let Some(i) = rest.strip_prefix("DONE ") {
+            let mut parts = i.split_whitespace();
+            if let Some(Ok(i)) = parts.next().map(str::parse) {
+                done.push((i, parts.next().and_then(|m| m.parse().ok()).unwrap_or(0)));
+            }
+        } else if rest == "LOCK_BUSY" {
+            busy = true;
+        } else if let Some(h) = rest.strip_prefix("HOLDER ") {
+            holder = Some(h.to_string());
+        } else if rest == "STALE" {
+            stale = true;
+        } else if rest == "END" {
+            end = true;
+        }
+    }
+    if busy && code == Some(0) {
+        return Outcome::LockBusy { holder };
+    }
+    if stale && code == Some(0) {
+        return Outcome::Stale;
+    }
+    if end && code == Some(0) {
+        return Outcome::Finished { done };
+    }
+    match parse_error(stderr) {
+        Some(error) if started || error.script_line.is_some() => Outcome::Failed { done, error },
+        _ => {
+            let text = stderr.trim();
+            Outcome::NoSession(if text.is_empty() {
+                format!("psql exited with {code:?} and no message")
+            } else {
+                text.to_string()
+            })
+        }
+    }
+}
+
+/// Map a script line to (file index, line in that file).
+pub fn map_line(blocks: &[Block], script_line: u32) -> Option<(usize, u32)> {
+    blocks
+        .iter()
+        .find(|b| b.script_line <= script_line && script_line <= b.script_end_line)
+        .map(|b| (b.file, b.file_line + (script_line - b.script_line)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::{analyze, LintConfig, SourceFile};
+
+    fn statements(sql: &str) -> Vec<Statement> {
+        let a = analyze(
+            &[SourceFile {
+                path: "m/1.sql".into(),
+                bytes: sql.as_bytes().to_vec(),
+                metadata: None,
+            }],
+            &LintConfig::default(),
+        );
+        a.files[0].statements.clone()
+    }
+
+    fn row(v: &str) -> Row {
+        Row {
+            version: v.into(),
+            checksum: "c".into(),
+            applied_by: "sha".into(),
+            run_url: "url".into(),
+            status: "applied",
+        }
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(
+            parse_client_version("psql (PostgreSQL) 16.4 (Ubuntu 16.4-1.pgdg24.04+1)\n"),
+            Some(("16.4".into(), 16))
+        );
+        assert_eq!(
+            parse_client_version("psql (PostgreSQL) 9.6.24"),
+            Some(("9.6.24".into(), 9))
+        );
+        assert_eq!(
+            parse_client_version("psql (PostgreSQL) 17beta1"),
+            Some(("17beta1".into(), 17))
+        );
+        assert_eq!(server_major(150018), 15);
+        assert_eq!(server_major(90624), 9);
+    }
+
+    #[test]
+    fn finds_the_newest_client() {
+        use crate::host::DirEntry;
+        let e = |p: &str| DirEntry {
+            path: p.into(),
+            kind: EntryKind::File,
+            size: 1,
+            target: None,
+        };
+        let c = candidates(
+            &[
+                e("9.6/bin/psql"),
+                e("16/bin/psql"),
+                e("15/bin/psql"),
+                e("16/bin/pg_dump"),
+                e("16/lib/x"),
+            ],
+            "/usr/lib/postgresql",
+        );
+        assert_eq!(c[0], (16, "/usr/lib/postgresql/16/bin/psql".into()));
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn seed_file_records_inside_its_own_transaction() {
+        let sql = "BEGIN;\n\nALTER TABLE users\nADD COLUMN flag VARCHAR(255);\n\nCOMMIT;\n";
+        let st = statements(sql);
+        assert_eq!(single_transaction(&st), Some(2));
+        assert_eq!(
+            single_transaction(&statements("create table a (b int);")),
+            None
+        );
+        assert_eq!(
+            single_transaction(&statements(
+                "begin; select 1; commit; begin; select 2; commit;"
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn script_lines_map_back_to_file_lines() {
+        let f1 = "create table a (id int);\n";
+        let f2 = "-- second\ncreate table b (id int);\nselect\n  nosuch;\n";
+        let s1 = statements(f1);
+        let s2 = statements(f2);
+        let files = [
+            ScriptFile {
+                text: f1,
+                start: 0,
+                end: f1.len(),
+                plan: ExecutionPlan::WrapInTransaction,
+                statements: &s1,
+                row: row("1.sql"),
+            },
+            ScriptFile {
+                text: f2,
+                start: 0,
+                end: f2.len(),
+                plan: ExecutionPlan::WrapInTransaction,
+                statements: &s2,
+                row: row("2.sql"),
+            },
+        ];
+        let t = TrackingTable::parse("public.t").unwrap();
+        let script = build(
+            &files,
+            &ScriptSettings {
+                tracking: &t,
+                lock_timeout_ms: 5000,
+                create_table: true,
+                expected_fingerprint: "x",
+                baseline: vec![],
+                marker: "NG_abc".into(),
+            },
+        );
+        let lines: Vec<&str> = script.text.lines().collect();
+        let nosuch = lines.iter().position(|l| l.contains("nosuch")).unwrap() as u32 + 1;
+        assert_eq!(map_line(&script.blocks, nosuch), Some((1, 4)));
+        let create_a = lines
+            .iter()
+            .position(|l| l.contains("create table a"))
+            .unwrap() as u32
+            + 1;
+        assert_eq!(map_line(&script.blocks, create_a), Some((0, 1)));
+        assert_eq!(map_line(&script.blocks, 1), None);
+        assert!(
+            script.text.contains("\\echo NG_abc DONE 1 :ng_ms"),
+            "{}",
+            script.text
+        );
+    }
+
+    #[test]
+    fn unterminated_last_statement_is_terminated() {
+        let f = "create table a (id int)";
+        let s = statements(f);
+        assert!(needs_terminator(&s));
+        assert!(!needs_terminator(&statements("select 1;")));
+    }
+
+    #[test]
+    fn parses_errors_and_outcomes() {
+        let stderr = "psql:<stdin>:7: NOTICE:  00000: x\npsql:<stdin>:12: ERROR:  42703: column \"nosuch\" does not exist\nLINE 3:   nosuch;\n          ^\nLOCATION:  errorMissingColumn, parse_relation.c:3665\n";
+        let e = parse_error(stderr).unwrap();
+        assert_eq!(e.script_line, Some(12));
+        assert_eq!(e.sqlstate.as_deref(), Some("42703"));
+        assert_eq!(e.message, "column \"nosuch\" does not exist");
+        assert_eq!(
+            (e.position_line, e.position_text.as_deref()),
+            (Some(3), Some("nosuch;"))
+        );
+        let lock = parse_error(
+            "psql:<stdin>:30: ERROR:  55P03: canceling statement due to lock timeout\n",
+        )
+        .unwrap();
+        assert_eq!(lock.sqlstate.as_deref(), Some("55P03"));
+
+        let out = "NG_x START 0\nNG_x DONE 0 12\nNG_x START 1\n";
+        match parse_outcome("NG_x", Some(3), out, stderr) {
+            Outcome::Failed { done, error } => {
+                assert_eq!(done, [(0, 12)]);
+                assert_eq!(error.script_line, Some(12));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            parse_outcome("NG_x", Some(0), "NG_x LOCK_BUSY\nNG_x HOLDER pid 7\n", ""),
+            Outcome::LockBusy {
+                holder: Some("pid 7".into())
+            }
+        );
+        assert_eq!(
+            parse_outcome("NG_x", Some(0), "NG_x STALE\n", ""),
+            Outcome::Stale
+        );
+        assert_eq!(
+            parse_outcome("NG_x", Some(0), "NG_x DONE 0 5\nNG_x END\n", ""),
+            Outcome::Finished { done: vec![(0, 5)] }
+        );
+        assert!(matches!(
+            parse_outcome("NG_x", Some(2), "", "psql: error: connection to server at \"h\" failed: FATAL:  password authentication failed\n"),
+            Outcome::NoSession(m) if m.contains("password authentication failed")
+        ));
+    }
+}

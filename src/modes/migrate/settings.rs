@@ -1,0 +1,177 @@
+//! mode: migrate's inputs, read and validated before anything touches a database.
+
+use super::tracking::TrackingTable;
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::inputs::Inputs;
+use crate::sql::LintConfig;
+
+/// Which lint findings fail the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+/// What the engine needs to apply migrations to one database (production, a rehearsal
+/// branch, or a preview branch).
+#[derive(Debug, Clone)]
+pub struct ApplySettings {
+    pub tracking: TrackingTable,
+    pub lock_timeout_ms: u64,
+    pub lock_retries: u64,
+    pub lock_wait_ms: u64,
+    pub allow_out_of_order: bool,
+    /// Record every file up to this one as applied without running it.
+    pub baseline: Option<String>,
+    pub pg_bin_dir: Option<String>,
+    /// Commit SHA recorded in `applied_by`.
+    pub applied_by: String,
+    pub run_url: String,
+    pub lint: LintConfig,
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone)]
+pub struct NeonSettings {
+    pub api_key: String,
+    pub project_id: String,
+    pub api_host: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub migrations_glob: String,
+    pub workspace: String,
+    pub dry_run: bool,
+    pub rehearse_on_branch: Option<String>,
+    pub migrate_command: Option<Vec<String>>,
+    pub neon: Option<NeonSettings>,
+    pub apply: ApplySettings,
+}
+
+pub fn read<H: Host>(host: &H) -> Result<Settings> {
+    let inputs = Inputs::new(host);
+    let database_url = inputs.required(
+        "database-url",
+        "for mode: migrate: the production connection URL, from a secret (e.g. `${{ secrets.PROD_DATABASE_URL }}`)",
+    )?;
+    if crate::url::PgUrl::parse(&database_url).is_none() {
+        return Err(Error::input(
+            "database-url",
+            "is not a postgres:// or postgresql:// connection URL",
+        ));
+    }
+    let tracking = TrackingTable::parse(
+        &inputs
+            .optional("tracking-table")
+            .unwrap_or_else(|| "public.neon_gitops_migrations".into()),
+    )?;
+    let migrate_command = match inputs.optional("migrate-command") {
+        Some(raw) => Some(
+            super::argv::split(&raw)
+                .map_err(|e| Error::input("migrate-command", format!("`{raw}` {e}")))?,
+        ),
+        None => None,
+    };
+    let rehearse_on_branch = inputs.optional("rehearse-on-branch");
+    let neon = if rehearse_on_branch.is_some() {
+        let why = "when `rehearse-on-branch` is set (the rehearsal branch is created in Neon)";
+        Some(NeonSettings {
+            api_key: inputs.required("neon-api-key", why)?,
+            project_id: inputs.required("neon-project-id", why)?,
+            api_host: inputs
+                .optional("neon-api-host")
+                .unwrap_or_else(|| crate::neon::DEFAULT_API_HOST.to_string()),
+        })
+    } else {
+        None
+    };
+    let lint = LintConfig::from_input(&inputs.get("lint-rules"))
+        .map_err(|e| Error::input("lint-rules", e.to_string()))?;
+    let fail_on = match inputs
+        .choice("fail-on", &["error", "warning", "never"], "error")?
+        .as_str()
+    {
+        "warning" => FailOn::Warning,
+        "never" => FailOn::Never,
+        _ => FailOn::Error,
+    };
+    let env = |k: &str| host.env(k).unwrap_or_default();
+    let run_url = if env("GITHUB_RUN_ID").is_empty() {
+        String::new()
+    } else {
+        format!(
+            "{}/{}/actions/runs/{}",
+            host.env("GITHUB_SERVER_URL")
+                .unwrap_or_else(|| "https://github.com".into()),
+            env("GITHUB_REPOSITORY"),
+            env("GITHUB_RUN_ID")
+        )
+    };
+    Ok(Settings {
+        database_url,
+        migrations_glob: inputs
+            .optional("migrations-path")
+            .unwrap_or_else(|| "migrations/**/*.sql".into()),
+        workspace: host
+            .env("GITHUB_WORKSPACE")
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| ".".into()),
+        dry_run: inputs.bool("dry-run", false)?,
+        rehearse_on_branch,
+        migrate_command,
+        neon,
+        apply: ApplySettings {
+            tracking,
+            lock_timeout_ms: inputs.duration_ms("lock-timeout", 5000, 3_600_000)?,
+            lock_retries: match inputs.get("lock-retries").as_str() {
+                "0" => 0,
+                _ => inputs.positive_int("lock-retries", 5, 100)?,
+            },
+            lock_wait_ms: inputs.duration_ms("lock-wait", 300_000, 6 * 3_600_000)?,
+            allow_out_of_order: inputs.bool("allow-out-of-order", false)?,
+            baseline: inputs.optional("baseline"),
+            pg_bin_dir: inputs.optional("pg-bin-dir"),
+            applied_by: env("GITHUB_SHA"),
+            run_url,
+            lint,
+            fail_on,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::testing::TestHost;
+
+    #[test]
+    fn defaults_and_errors_name_inputs() {
+        let host = TestHost::new().with_input("database-url", "postgresql://u:p@h/db");
+        let s = read(&host).unwrap();
+        assert_eq!(s.apply.lock_timeout_ms, 5000);
+        assert_eq!(s.apply.lock_retries, 5);
+        assert_eq!(s.migrations_glob, "migrations/**/*.sql");
+        assert!(!s.dry_run && s.migrate_command.is_none());
+
+        let err = read(&TestHost::new()).unwrap_err().to_string();
+        assert!(err.contains("`database-url`"), "{err}");
+        let host = TestHost::new()
+            .with_input("database-url", "postgresql://u:p@h/db")
+            .with_input("rehearse-on-branch", "twin");
+        assert!(read(&host)
+            .unwrap_err()
+            .to_string()
+            .contains("`neon-api-key`"));
+        let host = TestHost::new()
+            .with_input("database-url", "postgresql://u:p@h/db")
+            .with_input("migrate-command", "prisma migrate deploy && echo done");
+        assert!(read(&host)
+            .unwrap_err()
+            .to_string()
+            .contains("`migrate-command`"));
+    }
+}
