@@ -1,6 +1,6 @@
 'use strict';
-// Regenerates the inputs/outputs tables of README.md from action.yml (the single source),
-// between the <!-- inputs:start/end --> and <!-- outputs:start/end --> markers.
+// Regenerates the generated tables of README.md between their markers: inputs and outputs
+// from action.yml, lint rules from docs/lint-rules.md (each the single source).
 // `node scripts/readme-inputs.js --check` exits 1 when README.md is stale (tests/readme.test.js).
 
 const fs = require('node:fs');
@@ -19,13 +19,24 @@ function tables() {
   }
   const outputs = ['| output | description |', '|---|---|'];
   for (const [name, spec] of Object.entries(action.outputs)) outputs.push(`| \`${name}\` | ${cell(spec.description)} |`);
-  return { inputs: inputs.join('\n'), outputs: outputs.join('\n') };
+  return { inputs: inputs.join('\n'), outputs: outputs.join('\n'), rules: rulesTable() };
+}
+
+/** One row per `### rule-id` section of docs/lint-rules.md: id (an anchor), default, why. */
+function rulesTable() {
+  const docs = fs.readFileSync(path.join(root, 'docs', 'lint-rules.md'), 'utf8');
+  const rows = ['| rule | default | why |', '|---|---|---|'];
+  const section = /\n### ([a-z0-9-]+)\n\nDefault: \*\*(\w+)\*\*\.\n\n([^\n]+)/g;
+  for (const [, id, severity, why] of docs.matchAll(section)) {
+    rows.push(`| <a id="${id}"></a>[\`${id}\`](docs/lint-rules.md#${id}) | ${severity} | ${cell(why)} |`);
+  }
+  return rows.join('\n');
 }
 
 function render(readme) {
   const t = tables();
   let out = readme;
-  for (const key of ['inputs', 'outputs']) {
+  for (const key of ['inputs', 'outputs', 'rules']) {
     const re = new RegExp(`(<!-- ${key}:start -->\\n)[\\s\\S]*?(<!-- ${key}:end -->)`);
     if (!re.test(out)) throw new Error(`README.md lacks the <!-- ${key}:start --> / <!-- ${key}:end --> markers`);
     out = out.replace(re, `$1${t[key]}\n$2`);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Lint throughput over the shared corpus: neon-gitops natively, and squawk on
-# the same files when it is installed. Usage: bench/lint/run.sh [corpus] [N]
+# Lint throughput over the shared corpus: neon-gitops natively, through the
+# shipped bundle (dist/index.js's `analyze`, wasm) under Node 24, and squawk
+# on the same files when it is installed; then one comparison table.
+# Usage: bench/lint/run.sh [corpus] [N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 corpus="${1:-../shared/corpus}"
@@ -13,25 +15,63 @@ cargo build -q --profile lintbench --example lint_bench
 bench=target/lintbench/examples/lint_bench
 out=$("$bench" "$corpus" "$n" --json)
 echo "$out" | grep -v '^{'
-stmts=$(echo "$out" | grep '^{' | sed -E 's/.*"statements":([0-9]+).*/\1/')
+native=$(echo "$out" | grep '^{')
+stmts=$(echo "$native" | sed -E 's/.*"statements":([0-9]+).*/\1/')
 
+list=$(mktemp); trap 'rm -f "$list"' EXIT
+"$bench" "$corpus" --list > "$list"
+bytes=$(xargs -d '\n' cat < "$list" | wc -c)
+files=$(wc -l < "$list")
+
+# The shipped bundle under the project's Node (24), on exactly the same files.
+node=node_modules/.bin/node
+dist=
+echo
+if [ -x "$node" ] && [ -f dist/index.js ]; then
+  out=$("$node" bench/lint/dist.js "$corpus" "$n" --json --list "$list")
+  echo "$out" | grep -v '^{'
+  dist=$(echo "$out" | grep '^{')
+else
+  echo "dist/index.js or $node missing (npm ci && npm run build): no dist figure"
+fi
+
+squawk_version=
+squawk_secs=
+echo
 if command -v squawk >/dev/null 2>&1; then
-  list=$(mktemp); trap 'rm -f "$list"' EXIT
-  "$bench" "$corpus" --list > "$list"
-  bytes=$(xargs -d '\n' cat < "$list" | wc -c)
-  files=$(wc -l < "$list")
-  echo
-  echo "squawk $(squawk --version 2>/dev/null | head -1): same $files files, $n passes"
+  squawk_version=$(squawk --version 2>/dev/null | head -1)
+  echo "$squawk_version: same $files files, $n passes"
   start=$(date +%s.%N)
   for _ in $(seq "$n"); do
     # squawk exits non-zero when it finds violations; only time it.
     xargs -d '\n' squawk < "$list" > /dev/null 2>&1 || true
   done
   end=$(date +%s.%N)
+  squawk_secs=$(awk -v s="$start" -v e="$end" -v n="$n" 'BEGIN { printf "%.6f", (e - s) / n }')
   # statements/s uses neon-gitops' statement count for the same files.
-  awk -v b="$bytes" -v s="$start" -v e="$end" -v n="$n" -v st="$stmts" 'BEGIN {
-    t = (e - s) / n; printf "squawk: %.1f ms/pass: %.1f MB/s, %.0f statements/s\n", t * 1000, b / 1e6 / t, st / t }'
+  awk -v b="$bytes" -v t="$squawk_secs" -v st="$stmts" 'BEGIN {
+    printf "squawk: %.1f ms/pass: %.1f MB/s, %.0f statements/s\n", t * 1000, b / 1e6 / t, st / t }'
 else
-  echo
   echo "squawk not installed (cargo install squawk): no side-by-side figure"
 fi
+
+# Side by side: same files, same bytes; statements/s counts neon-gitops' statements for every row.
+echo
+NATIVE="$native" DIST="$dist" SQUAWK_SECS="$squawk_secs" SQUAWK_VERSION="$squawk_version" BYTES="$bytes" FILES="$files" N="$n" \
+  "$([ -x "$node" ] && echo "$node" || echo node)" -e '
+  const e = process.env;
+  const native = JSON.parse(e.NATIVE);
+  const rows = [["neon-gitops native (Rust, lintbench profile)", native.seconds_per_pass]];
+  if (e.DIST) { const d = JSON.parse(e.DIST); rows.push([`neon-gitops dist/index.js (wasm, Node ${d.node})`, d.seconds_per_pass]); }
+  if (e.SQUAWK_SECS) rows.push([`${e.SQUAWK_VERSION} (CLI, all files per run)`, Number(e.SQUAWK_SECS)]);
+  const squawk = e.SQUAWK_SECS ? Number(e.SQUAWK_SECS) : null;
+  const head = ["engine", "ms/pass", "MB/s", "statements/s", "vs squawk"];
+  const body = rows.map(([name, s]) => [name, (s * 1e3).toFixed(1), (Number(e.BYTES) / 1e6 / s).toFixed(1),
+    Math.round(native.statements / s).toString(), squawk ? (squawk / s).toFixed(2) + "x" : "-"]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
+  console.log(`${e.FILES} files, ${(Number(e.BYTES) / 1e6).toFixed(2)} MB, ${native.statements} statements, mean of ${e.N} passes`);
+  console.log(line(head));
+  console.log(w.map((x) => "-".repeat(x)).join("  "));
+  body.forEach((r) => console.log(line(r)));
+'

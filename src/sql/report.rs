@@ -101,7 +101,7 @@ pub struct MarkdownOptions {
 impl Default for MarkdownOptions {
     fn default() -> Self {
         MarkdownOptions {
-            docs_url: "https://github.com/neondatabase/neon-gitops/blob/main/docs/lint-rules.md"
+            docs_url: "https://github.com/neon-gitops/neon-gitops/blob/main/docs/lint-rules.md"
                 .into(),
             fold_after: 10,
             title: "SQL analysis".into(),
