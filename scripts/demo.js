@@ -30,9 +30,14 @@ async function main() {
   const pg = await startPostgres();
   const neon = await startNeonEmulator({ pg });
   const gh = await startGitHubEmulator({ repo: 'acme/shop' });
-  const ws = await makeWorkspace({
-    files: { 'migrations/001_users.sql': 'create table users (id bigint primary key, email text not null);\n' },
-  });
+  const first = { 'migrations/001_orders.sql': 'create table orders (id bigint primary key, user_id bigint not null references users (id));\n' };
+  const second = { 'migrations/002_orders_index.sql': 'create index orders_user_id_idx on orders (user_id);\n' };
+  const ws = await makeWorkspace({ files: first });
+  const prFiles = (files) => gh.setPullFiles(42, Object.keys(files).map((filename) => ({ filename, status: 'added' })));
+  const showComment = (title) => {
+    const comments = gh.comments(42);
+    if (comments.length) console.log(`\n${bold(title)}\n${comments[comments.length - 1].body.split('\n').map((l) => `  ┃ ${l}`).join('\n')}`);
+  };
   try {
     await neon.query(neon.defaultBranchId, "create table users (id bigint primary key, email text not null); insert into users values (1, 'ada@example.com'), (2, 'grace@example.com');");
     const common = {
@@ -44,6 +49,7 @@ async function main() {
     const env = { GITHUB_REPOSITORY: 'acme/shop' };
 
     console.log(bold('neon-gitops demo: a pull request\'s life with mode: preview'));
+    prFiles(first);
     const opened = await runAction({
       inputs: { mode: 'preview', ...common },
       eventName: 'pull_request',
@@ -53,9 +59,13 @@ async function main() {
       workspace: ws.path,
       env,
     });
-    show('pull_request opened → preview branch created', opened, {
+    show('pull_request opened → preview branch created, migration applied on it', opened, {
       'branches in the project': neon.branches().map((b) => b.name).join(', '),
     });
+    showComment('PR #42 comment after opening');
+    // A push adds a second migration.
+    await ws.commit(second, 'Index orders by user');
+    prFiles({ ...first, ...second });
     const pushed = await runAction({
       inputs: { mode: 'preview', ...common },
       eventName: 'pull_request',
@@ -65,7 +75,8 @@ async function main() {
       workspace: ws.path,
       env,
     });
-    show('pull_request synchronize → same branch, reset to its parent', pushed);
+    show('pull_request synchronize → same branch, reset to its parent, both migrations applied again', pushed);
+    showComment('PR #42 comment after the push (the same comment, updated)');
     const closed = await runAction({
       inputs: { mode: 'preview', ...common },
       eventName: 'pull_request',
@@ -78,8 +89,7 @@ async function main() {
     show('pull_request closed → branch deleted', closed, {
       'branches in the project': neon.branches().map((b) => b.name).join(', '),
     });
-    const comments = gh.comments(42);
-    if (comments.length) console.log(`\n${bold('PR #42 comment')}\n${comments[comments.length - 1].body}`);
+    showComment('PR #42 comment after closing');
     const failed = [opened, pushed, closed].filter((r) => r.code !== 0);
     if (failed.length) {
       console.error(`\ndemo: ${failed.length} step(s) failed`);

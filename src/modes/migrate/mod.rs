@@ -339,7 +339,7 @@ async fn custom_command<H: Host>(
         cwd: Some(s.workspace.clone()),
         stdin: None,
         stream: true,
-        hold_stdin: false,
+        ..Default::default()
     };
     if s.dry_run {
         rt.info(&format!(

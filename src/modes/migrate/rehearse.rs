@@ -63,7 +63,8 @@ pub async fn create<'a, H: Host>(
         })
         .await?;
     let branch = created.branch;
-    match crate::neon::connect::branch_connection(&neon, &branch, &None, &None).await {
+    let connect = crate::neon::connect::branch_connection(&neon, &branch, &None, &None);
+    match connect.await {
         Ok(c) => {
             rt.secret_url(&c.url);
             Ok(Rehearsal {

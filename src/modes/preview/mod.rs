@@ -1,73 +1,40 @@
-//! mode: preview — a Neon branch per pull request: found or created, waited for, handed
-//! out as connection URLs; deleted when the PR closes.
+//! mode: preview — a Neon branch per pull request: found or created, reset on push,
+//! waited for, migrated, linted, diffed, reported in one living PR comment, and deleted
+//! when the PR closes.
+//!
+//! - `settings`   the inputs, validated before any network call
+//! - `naming`     the branch name (hostile head refs made inert)
+//! - `lifecycle`  find/create/reset/wait/delete on Neon
+//! - `migrations` built-in runner or `migrate-command` on the direct URL
+//! - `lint`       the PR's migration files through the SQL engine
+//! - `comment`    pure rendering: marker, digest, escaping, size limit
+//! - `upsert`     the comment on GitHub
+//! - `argv`       `migrate-command` → argument array
 
+pub mod argv;
+pub mod comment;
+pub mod lifecycle;
+pub mod lint;
+pub mod migrations;
 pub mod naming;
+pub mod settings;
+pub mod upsert;
 
 use crate::error::{Error, Result};
 use crate::event::{Event, PullRequest};
+use crate::github::GitHubClient;
 use crate::host::Host;
-use crate::inputs::Inputs;
 use crate::neon::connect::branch_connection;
-use crate::neon::types::{Branch, NewBranch};
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
+use comment::{BranchState, CommentData};
+use settings::Settings;
 
-/// Neon keeps a branch at most 30 days after `expires_at` is set.
-const MAX_TTL_MS: u64 = 30 * 86_400_000;
-
-struct Settings {
-    api_key: String,
-    project_id: String,
-    api_host: String,
-    branch_template: String,
-    parent: Option<String>,
-    parent_timestamp: Option<String>,
-    parent_lsn: Option<String>,
-    ttl_ms: Option<u64>,
-    suspend_timeout: Option<i64>,
-    role: Option<String>,
-    database: Option<String>,
-    reset_on_push: Option<bool>,
-}
-
-fn settings<H: Host>(host: &H) -> Result<Settings> {
-    let inputs = Inputs::new(host);
-    let ttl = inputs.duration_ms("branch-ttl", 0, MAX_TTL_MS)?;
-    let suspend = inputs.optional("suspend-timeout").map(|raw| {
-        crate::inputs::parse_duration_ms(&raw)
-            .map(|ms| (ms / 1000) as i64)
-            .ok_or_else(|| {
-                Error::input(
-                    "suspend-timeout",
-                    format!("`{raw}` is not a duration, e.g. 300s or 5m"),
-                )
-            })
-    });
-    Ok(Settings {
-        api_key: inputs.get("neon-api-key"),
-        project_id: inputs.get("neon-project-id"),
-        api_host: inputs
-            .optional("neon-api-host")
-            .unwrap_or_else(|| crate::neon::DEFAULT_API_HOST.to_string()),
-        branch_template: inputs
-            .optional("branch-name")
-            .unwrap_or_else(|| naming::DEFAULT_TEMPLATE.to_string()),
-        parent: inputs.optional("parent"),
-        parent_timestamp: inputs.optional("parent-timestamp"),
-        parent_lsn: inputs.optional("parent-lsn"),
-        ttl_ms: (ttl > 0).then_some(ttl),
-        suspend_timeout: suspend.transpose()?,
-        role: inputs.optional("role"),
-        database: inputs.optional("database"),
-        reset_on_push: match inputs.optional("reset-on-push") {
-            Some(_) => Some(inputs.bool("reset-on-push", true)?),
-            None => None,
-        },
-    })
-}
+/// Re-exported for callers that knew it here.
+pub use crate::neon::connect::pooled_host;
 
 pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
-    let settings = settings(&rt.host)?;
+    let mut settings = settings::read(&rt.host)?;
     let event = Event::load(&rt.host)?;
     let pr = event.pull_request().ok_or_else(|| {
         Error::Event(format!(
@@ -94,120 +61,216 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
             "is required for mode: preview (Neon console → Project settings → General → Project ID)",
         ));
     }
+    if settings.repository.is_empty() {
+        settings.repository = event.repository().unwrap_or_default();
+    }
     let name = naming::branch_name(
         &settings.branch_template,
         pr.number,
         &pr.head_ref,
         &pr.head_sha,
     );
+    rt.output("branch_name", &name);
     let neon = NeonClient::new(
         rt,
         &settings.api_host,
         &settings.api_key,
         &settings.project_id,
     );
-    rt.output("branch_name", &name);
+    let gh = if settings.github_token.is_empty() || settings.repository.is_empty() {
+        rt.warning("No `github-token` (or repository): the PR comment and the lint of the PR's files are skipped");
+        None
+    } else {
+        Some(GitHubClient::new(
+            rt,
+            &settings.github_api_url,
+            &settings.github_token,
+            &settings.repository,
+        ))
+    };
 
     if pr.action == "closed" {
-        return close(rt, &neon, &name).await;
+        return close(rt, &neon, gh.as_ref(), &settings, &pr, &name).await;
     }
-    let (branch, created) = find_or_create(rt, &neon, &settings, &pr, &name).await?;
-    rt.output("branch_id", &branch.id);
-    rt.output("created", if created { "true" } else { "false" });
-    let reset = settings.reset_on_push.unwrap_or(pr.action == "synchronize");
-    if !created && reset {
-        if let Some(parent) = &branch.parent_id {
-            rt.info(&format!("Resetting {name} to its parent's current state"));
-            neon.restore_branch(&branch.id, parent, None).await?;
-        }
-    }
-    connection_outputs(rt, &neon, &settings, &branch).await?;
-    rt.info(&format!(
-        "Preview branch {name} ({}) is {}",
-        branch.id,
-        if created { "created" } else { "ready (reused)" }
-    ));
-    Ok(())
+    open(rt, &neon, gh.as_ref(), &settings, &pr, &name).await
 }
 
-async fn close<H: Host>(rt: &Runtime<H>, neon: &NeonClient<'_, H>, name: &str) -> Result<()> {
-    match neon.find_branch_by_name(name).await? {
-        Some(branch) => {
-            neon.delete_branch(&branch.id).await.map_err(|e| match &e {
-                Error::Http(h) if h.status() == Some(422) || h.status() == Some(409) => Error::Failed(format!(
-                    "cannot delete preview branch {name}: {e}. Delete or re-parent its child branches first"
-                )),
-                _ => e,
-            })?;
-            rt.info(&format!("Deleted preview branch {name} ({})", branch.id));
-        }
-        None => rt.info(&format!("Preview branch {name} is already gone")),
-    }
-    Ok(())
-}
-
-async fn find_or_create<H: Host>(
+async fn open<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
+    gh: Option<&GitHubClient<'_, H>>,
     settings: &Settings,
     pr: &PullRequest,
     name: &str,
-) -> Result<(Branch, bool)> {
-    if let Some(existing) = neon.find_branch_by_name(name).await? {
-        neon.wait_for_branch_idle(&existing.id).await?;
-        return Ok((existing, false));
-    }
-    let parent_id = match &settings.parent {
-        Some(parent) => Some(
-            neon.resolve_branch(parent)
-                .await?
-                .ok_or_else(|| {
-                    Error::input(
-                        "parent",
-                        format!(
-                            "no branch named or with id `{parent}` in project {}",
-                            settings.project_id
-                        ),
-                    )
-                })?
-                .id,
-        ),
-        None => None,
-    };
-    let mut annotations = vec![
-        ("github-pr-number".to_string(), pr.number.to_string()),
-        ("github-head-sha".to_string(), pr.head_sha.clone()),
-        ("created-by".to_string(), "neon-gitops".to_string()),
-    ];
-    if let Some(repo) = rt.host.env("GITHUB_REPOSITORY") {
-        annotations.push(("github-repo".to_string(), repo));
-    }
-    let new = NewBranch {
-        name: name.to_string(),
-        parent_id,
-        parent_lsn: settings.parent_lsn.clone(),
-        parent_timestamp: settings.parent_timestamp.clone(),
-        expires_at: settings
-            .ttl_ms
-            .map(|ttl| crate::time::rfc3339(rt.host.now_ms() + ttl as f64)),
-        suspend_timeout_seconds: settings.suspend_timeout,
-        annotations,
-    };
-    let created = neon.create_branch(&new).await?;
-    Ok((created.branch, true))
-}
-
-async fn connection_outputs<H: Host>(
-    rt: &Runtime<H>,
-    neon: &NeonClient<'_, H>,
-    settings: &Settings,
-    branch: &Branch,
 ) -> Result<()> {
-    let conn = branch_connection(neon, branch, &settings.role, &settings.database).await?;
+    let reset = settings.reset_on_push.unwrap_or(pr.action == "synchronize");
+    // The lint needs GitHub only, the branch Neon only: both at once.
+    let (lint, ready) = futures_util::future::join(
+        lint::run(rt, gh, settings, pr),
+        lifecycle::prepare(rt, neon, settings, pr, name, reset),
+    )
+    .await;
+    let (lint, ready) = (lint?, ready?);
+    rt.output("branch_id", &ready.branch.id);
+    rt.output("created", if ready.created { "true" } else { "false" });
+    let conn = branch_connection(neon, &ready.branch, &settings.role, &settings.database).await?;
     rt.secret_output("password", &conn.password);
     rt.secret_output("db_url", &conn.url);
     rt.secret_output("db_url_pooled", &conn.url_pooled);
     rt.output("db_host", &conn.host);
     rt.output("db_host_pooled", &conn.pooled_host);
+    rt.info(&format!(
+        "Preview branch {name} ({}) is {}; compute {} is {}",
+        ready.branch.id,
+        match &ready.state {
+            BranchState::Created { .. } => "created",
+            BranchState::Reset { .. } => "reset",
+            _ => "reused",
+        },
+        ready.endpoint.id,
+        ready.endpoint.current_state
+    ));
+
+    let migration = migrations::run(rt, settings, &conn.url).await?;
+    rt.output(
+        "migrations_applied",
+        &migrations::applied_json(migration.as_ref()),
+    );
+
+    let schema_diff = match &ready.parent {
+        Some(parent) => match neon
+            .compare_schema(&ready.branch.id, &parent.id, &conn.database)
+            .await
+        {
+            Ok(diff) => Some(diff),
+            Err(e) => {
+                rt.warning(&format!(
+                    "Could not compare the branch's schema with {} ({e}); the comment has no schema diff",
+                    parent.name
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+
+    let data = CommentData {
+        project_id: settings.project_id.clone(),
+        branch_name: name.to_string(),
+        branch_id: Some(ready.branch.id.clone()),
+        state: ready.state.clone(),
+        compute: Some((
+            ready.endpoint.current_state.clone(),
+            ready.endpoint.host.clone(),
+        )),
+        migrations: migration.clone(),
+        lint: lint.as_ref().map(|l| l.section.clone()),
+        schema_diff,
+        parent_name: ready.parent.as_ref().map(|p| p.name.clone()),
+        commit: Some(pr.head_sha.clone()).filter(|s| !s.is_empty()),
+        run_url: settings.run_url.clone(),
+    };
+    publish(rt, gh, settings, pr, &data, true).await;
+    rt.output(
+        "lint_findings",
+        &lint::findings_json(lint.as_ref().map(|l| &l.analysis)),
+    );
+
+    // The verdict, after everything has been reported.
+    if let Some(m) = &migration {
+        if m.failure.is_some() {
+            return Err(migrations::failure_error(rt, m, name));
+        }
+    }
+    if let Some(l) = &lint {
+        if l.blocking > 0 {
+            return Err(Error::Failed(format!(
+                "{} lint finding(s) in the PR's migrations fail this step under `fail-on: {}` (see the annotations); the preview branch is ready",
+                l.blocking,
+                match settings.fail_on {
+                    settings::FailOn::Error => "error",
+                    settings::FailOn::Warning => "warning",
+                    settings::FailOn::Never => "never",
+                }
+            )));
+        }
+    }
     Ok(())
+}
+
+async fn close<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    gh: Option<&GitHubClient<'_, H>>,
+    settings: &Settings,
+    pr: &PullRequest,
+    name: &str,
+) -> Result<()> {
+    let deleted = lifecycle::delete(rt, neon, name).await?;
+    let commit = if pr.merged {
+        pr.merge_commit_sha.clone()
+    } else {
+        None
+    }
+    .or_else(|| Some(pr.head_sha.clone()))
+    .filter(|s| !s.is_empty());
+    let data = CommentData {
+        project_id: settings.project_id.clone(),
+        branch_name: name.to_string(),
+        branch_id: None,
+        state: BranchState::Deleted { merged: pr.merged },
+        compute: None,
+        migrations: None,
+        lint: None,
+        schema_diff: None,
+        parent_name: None,
+        commit,
+        run_url: settings.run_url.clone(),
+    };
+    if let Some(id) = deleted {
+        rt.output("branch_id", &id);
+    }
+    // Only update a comment that exists: a PR that never had a preview gets none on close.
+    publish(rt, gh, settings, pr, &data, false).await;
+    Ok(())
+}
+
+/// Job summary, then the PR comment. A comment that cannot be written is a warning (the
+/// branch and the migrations are what the step is for).
+async fn publish<H: Host>(
+    rt: &Runtime<H>,
+    gh: Option<&GitHubClient<'_, H>>,
+    settings: &Settings,
+    pr: &PullRequest,
+    data: &CommentData,
+    create: bool,
+) {
+    let rendered = comment::render(data);
+    rt.summary(&rendered.summary);
+    let Some(gh) = gh else { return };
+    let marker = comment::marker(&settings.project_id, &data.branch_name);
+    match upsert::upsert(gh, pr.number, &marker, &rendered, create).await {
+        Ok(Some((c, outcome))) => {
+            rt.info(&format!(
+                "PR comment {}: {}",
+                match outcome {
+                    upsert::Outcome::Created => "created",
+                    upsert::Outcome::Updated => "updated",
+                    upsert::Outcome::Unchanged => "unchanged (same digest), not rewritten",
+                },
+                c.html_url
+            ));
+            rt.output("comment_url", &c.html_url);
+        }
+        Ok(None) => rt.info("No preview comment on this PR to update"),
+        Err(e) => {
+            let hint = match &e {
+                Error::Http(h) if matches!(h.status(), Some(403 | 404)) => {
+                    " Give the job `permissions: pull-requests: write` (and `contents: read`)."
+                }
+                _ => "",
+            };
+            rt.warning(&format!("Could not write the PR comment: {e}.{hint}"));
+        }
+    }
 }

@@ -1,0 +1,232 @@
+//! The preview branch's life on Neon: find or create (a create conflict means another run
+//! made it: look it up again), reset from the parent, wait until the compute is ready,
+//! delete on close (already gone = success; children = a clear error naming them).
+
+use super::comment::BranchState;
+use super::settings::Settings;
+use crate::error::{Error, Result};
+use crate::event::PullRequest;
+use crate::host::Host;
+use crate::neon::types::{Branch, Endpoint, NewBranch};
+use crate::neon::NeonClient;
+use crate::runtime::Runtime;
+
+/// How long a compute may stay `init` after its operations finished.
+const COMPUTE_READY_DEADLINE_MS: f64 = 5.0 * 60.0 * 1000.0;
+/// How long a branch may exist without its read_write endpoint (another run creating it).
+const ENDPOINT_APPEAR_MS: f64 = 30_000.0;
+
+pub struct Ready {
+    pub branch: Branch,
+    pub parent: Option<Branch>,
+    pub endpoint: Endpoint,
+    pub created: bool,
+    pub state: BranchState,
+}
+
+fn parent_label(parent: &Option<Branch>) -> String {
+    parent
+        .as_ref()
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| "its parent".into())
+}
+
+async fn parent_of<H: Host>(neon: &NeonClient<'_, H>, branch: &Branch) -> Result<Option<Branch>> {
+    match &branch.parent_id {
+        Some(id) => match neon.get_branch(id).await {
+            Ok(b) => Ok(Some(b)),
+            Err(Error::Http(e)) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Find the branch by exact name or create it; reset it when asked; wait for its compute.
+pub async fn prepare<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    settings: &Settings,
+    pr: &PullRequest,
+    name: &str,
+    reset: bool,
+) -> Result<Ready> {
+    let (branch, created) = match neon.find_branch_by_name(name).await? {
+        Some(existing) => {
+            neon.wait_for_branch_idle(&existing.id).await?;
+            (existing, false)
+        }
+        None => create(rt, neon, settings, pr, name).await?,
+    };
+    let parent = parent_of(neon, &branch).await?;
+    let state = if created {
+        BranchState::Created {
+            parent: parent_label(&parent),
+        }
+    } else if reset {
+        match &parent {
+            Some(p) => {
+                rt.info(&format!(
+                    "Resetting {name} to the current state of {} before migrating",
+                    p.name
+                ));
+                neon.restore_branch(&branch.id, &p.id, None).await?;
+                BranchState::Reset {
+                    parent: p.name.clone(),
+                }
+            }
+            None => {
+                rt.warning(&format!(
+                    "{name} has no parent branch any more, so it cannot be reset; migrating on its current state"
+                ));
+                BranchState::Reused
+            }
+        }
+    } else {
+        BranchState::Reused
+    };
+    let endpoint = wait_for_compute(rt, neon, &branch).await?;
+    Ok(Ready {
+        branch,
+        parent,
+        endpoint,
+        created,
+        state,
+    })
+}
+
+async fn create<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    settings: &Settings,
+    pr: &PullRequest,
+    name: &str,
+) -> Result<(Branch, bool)> {
+    let parent_id = match &settings.parent {
+        Some(parent) => Some(
+            neon.resolve_branch(parent)
+                .await?
+                .ok_or_else(|| {
+                    Error::input(
+                        "parent",
+                        format!(
+                            "no branch named or with id `{parent}` in project {}",
+                            settings.project_id
+                        ),
+                    )
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let mut annotations = vec![
+        ("github-pr-number".to_string(), pr.number.to_string()),
+        ("github-head-sha".to_string(), pr.head_sha.clone()),
+        ("created-by".to_string(), "neon-gitops".to_string()),
+    ];
+    if !settings.repository.is_empty() {
+        annotations.push(("github-repo".to_string(), settings.repository.clone()));
+    }
+    let new = NewBranch {
+        name: name.to_string(),
+        parent_id,
+        parent_lsn: settings.parent_lsn.clone(),
+        parent_timestamp: settings.parent_timestamp.clone(),
+        expires_at: settings
+            .ttl_ms
+            .map(|ttl| crate::time::rfc3339(rt.host.now_ms() + ttl as f64)),
+        suspend_timeout_seconds: settings.suspend_timeout,
+        annotations,
+    };
+    match neon.create_branch(&new).await {
+        Ok(created) => Ok((created.branch, true)),
+        // Another run for this PR created it between our lookup and our create.
+        Err(Error::Http(e)) if e.status() == Some(409) => {
+            rt.info(&format!(
+                "{name} was created by a concurrent run; using that branch"
+            ));
+            let existing = neon.find_branch_by_name(name).await?.ok_or_else(|| {
+                Error::Failed(format!(
+                    "Neon said branch {name} already exists (409) but it is not in the branch list; re-run the job"
+                ))
+            })?;
+            neon.wait_for_branch_idle(&existing.id).await?;
+            Ok((existing, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The branch's read_write endpoint once it can take connections. Operations are waited
+/// for by every mutating call; this also covers a compute still in `init` after them.
+pub async fn wait_for_compute<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    branch: &Branch,
+) -> Result<Endpoint> {
+    let started = rt.host.now_ms();
+    let mut interval = 250;
+    loop {
+        let endpoint = match crate::neon::connect::read_write_endpoint(neon, branch).await {
+            Ok(e) => e,
+            // A branch a concurrent run is still creating may not list its endpoint yet.
+            Err(Error::Failed(_)) if rt.host.now_ms() - started < ENDPOINT_APPEAR_MS => {
+                rt.host.sleep(interval).await;
+                interval = (interval * 3 / 2).min(2000);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if endpoint.current_state != "init" {
+            return Ok(endpoint);
+        }
+        if rt.host.now_ms() - started > COMPUTE_READY_DEADLINE_MS {
+            return Err(Error::Failed(format!(
+                "the compute {} of branch {} did not become ready within 5 minutes; check the branch in the Neon console and re-run",
+                endpoint.id, branch.name
+            )));
+        }
+        rt.host.sleep(interval).await;
+        interval = (interval * 3 / 2).min(2000);
+    }
+}
+
+/// Delete the branch. `Ok(Some(id))` deleted, `Ok(None)` already gone.
+pub async fn delete<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    name: &str,
+) -> Result<Option<String>> {
+    let Some(branch) = neon.find_branch_by_name(name).await? else {
+        rt.info(&format!("Preview branch {name} is already gone"));
+        return Ok(None);
+    };
+    match neon.delete_branch(&branch.id).await {
+        Ok(_) => {
+            rt.info(&format!("Deleted preview branch {name} ({})", branch.id));
+            Ok(Some(branch.id))
+        }
+        Err(Error::Http(e)) if matches!(e.status(), Some(409 | 422)) => {
+            let children: Vec<String> = neon
+                .list_branches(None)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|b| b.parent_id.as_deref() == Some(branch.id.as_str()))
+                .map(|b| format!("{} ({})", b.name, b.id))
+                .collect();
+            if children.is_empty() {
+                return Err(Error::Failed(format!(
+                    "cannot delete preview branch {name} ({}): {e}",
+                    branch.id
+                )));
+            }
+            Err(Error::Failed(format!(
+                "cannot delete preview branch {name} ({}): it has child branches: {}. Delete those branches (or reset them onto another parent) in the Neon console, then re-run this job",
+                branch.id,
+                children.join(", ")
+            )))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,282 @@
+//! Lint the migration files this PR changes: the PR files API (works with a shallow
+//! checkout) filtered to `migrations-path`, read from the checkout, analysed by the SQL
+//! engine, reported as annotations on the PR's files. The verdict (`fail-on`) is only
+//! applied by the caller after everything else has been reported.
+
+use super::comment::LintSection;
+use super::settings::{FailOn, Settings};
+use crate::error::Result;
+use crate::event::PullRequest;
+use crate::github::GitHubClient;
+use crate::host::{Annotation, Command, Host, Level};
+use crate::runtime::Runtime;
+use crate::sql::format;
+use crate::sql::glob::Glob;
+use crate::sql::report::{self, MarkdownOptions};
+use crate::sql::{analyze, Analysis, Severity, SourceFile};
+
+pub struct LintOutcome {
+    pub analysis: Analysis,
+    pub section: LintSection,
+    /// Findings and errors that fail the step under `fail-on`.
+    pub blocking: usize,
+}
+
+/// Paths (relative to the repository root) of the files the PR adds or modifies.
+async fn changed_paths<H: Host>(
+    rt: &Runtime<H>,
+    gh: Option<&GitHubClient<'_, H>>,
+    settings: &Settings,
+    pr: &PullRequest,
+) -> Option<Vec<String>> {
+    if let Some(gh) = gh {
+        match gh.pull_request_files(pr.number).await {
+            Ok(files) => {
+                return Some(
+                    files
+                        .into_iter()
+                        .filter(|f| f.status != "removed")
+                        .map(|f| f.filename)
+                        .collect(),
+                )
+            }
+            Err(e) => rt.warning(&format!(
+                "could not list the pull request's files through the GitHub API ({e}); trying the local git history"
+            )),
+        }
+    }
+    // A full checkout (fetch-depth: 0) has both commits: ask git, never a shell.
+    if pr.base_sha.is_empty() || pr.head_sha.is_empty() {
+        return None;
+    }
+    let out = rt
+        .host
+        .run(&Command {
+            cwd: Some(settings.workspace.clone()),
+            ..Command::new("git").args([
+                "diff",
+                "--name-only",
+                "--diff-filter=d",
+                "-z",
+                &format!("{}...{}", pr.base_sha, pr.head_sha),
+                "--",
+            ])
+        })
+        .await
+        .ok()?;
+    out.success().then(|| {
+        out.stdout
+            .split('\0')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+/// The changed files under `migrations-path`, read from the checkout, in apply order.
+fn changed_migrations<H: Host>(
+    rt: &Runtime<H>,
+    settings: &Settings,
+    changed: &[String],
+) -> Vec<SourceFile> {
+    let glob = Glob::new(&settings.migrations_path);
+    let workspace = settings.workspace.trim_end_matches('/');
+    let mut files: Vec<(format::OrderKey, SourceFile)> = changed
+        .iter()
+        .filter(|p| glob.matches(p))
+        .filter_map(|path| {
+            let bytes = match rt.host.read_file(&format!("{workspace}/{path}")) {
+                Ok(b) => b,
+                Err(e) => {
+                    rt.warning(&format!("{path} is changed by the PR but cannot be read from the checkout ({e}); is actions/checkout before this step?"));
+                    return None;
+                }
+            };
+            let fmt = format::detect(path, &String::from_utf8_lossy(&bytes));
+            Some((
+                format::order_key(fmt, path),
+                SourceFile {
+                    path: path.clone(),
+                    bytes,
+                    metadata: None,
+                },
+            ))
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.into_iter().map(|(_, f)| f).collect()
+}
+
+pub fn blocks(severity: Severity, fail_on: FailOn) -> bool {
+    match fail_on {
+        FailOn::Error => severity == Severity::Error,
+        FailOn::Warning => severity != Severity::Off,
+        FailOn::Never => false,
+    }
+}
+
+/// Annotations on the PR's files; returns how many block under `fail-on`.
+fn annotate<H: Host>(rt: &Runtime<H>, analysis: &Analysis, fail_on: FailOn) -> usize {
+    let mut blocking = 0;
+    for f in &analysis.files {
+        if let Some(e) = &f.file_error {
+            blocking += usize::from(fail_on != FailOn::Never);
+            rt.annotate(
+                Level::Error,
+                &Annotation {
+                    message: e.to_string(),
+                    title: Some("migration cannot be read".into()),
+                    file: Some(f.path.clone()),
+                    ..Default::default()
+                },
+            );
+        }
+        for e in &f.errors {
+            blocking += usize::from(fail_on != FailOn::Never);
+            rt.annotate(
+                Level::Error,
+                &Annotation {
+                    message: format!("{}: Postgres would reject this file here", e.message),
+                    title: Some("invalid SQL".into()),
+                    file: Some(f.path.clone()),
+                    line: Some(e.line),
+                    col: Some(e.col),
+                    ..Default::default()
+                },
+            );
+        }
+        for x in &f.findings {
+            let level = match x.severity {
+                Severity::Error => Level::Error,
+                Severity::Warning => Level::Warning,
+                Severity::Off => continue,
+            };
+            blocking += usize::from(blocks(x.severity, fail_on));
+            rt.annotate(
+                level,
+                &Annotation {
+                    message: format!("{}\nWhy: {}\nFix: {}", x.message, x.why, x.help),
+                    title: Some(x.rule.to_string()),
+                    file: Some(f.path.clone()),
+                    line: Some(x.span.line),
+                    col: Some(x.span.col),
+                    end_line: Some(x.span.end_line.max(x.span.line)),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+    blocking
+}
+
+/// Lint the PR's migration files. `None` when there is nothing to lint.
+pub async fn run<H: Host>(
+    rt: &Runtime<H>,
+    gh: Option<&GitHubClient<'_, H>>,
+    settings: &Settings,
+    pr: &PullRequest,
+) -> Result<Option<LintOutcome>> {
+    let Some(changed) = changed_paths(rt, gh, settings, pr).await else {
+        rt.warning("Lint skipped: the PR's changed files are unknown (no `github-token` and no git history in the checkout)");
+        return Ok(None);
+    };
+    let files = changed_migrations(rt, settings, &changed);
+    if files.is_empty() {
+        rt.info(&format!(
+            "Lint: the PR changes no file matching `migrations-path: {}`",
+            settings.migrations_path
+        ));
+        return Ok(None);
+    }
+    let analysis = analyze(&files, &settings.lint);
+    let blocking = annotate(rt, &analysis, settings.fail_on);
+    let markdown = report::markdown(
+        &analysis,
+        &MarkdownOptions {
+            title: "SQL analysis of the migrations in this PR".into(),
+            ..Default::default()
+        },
+    );
+    // One heading level below the comment's title, like the other sections.
+    let markdown = match markdown.strip_prefix("### ") {
+        Some(rest) => format!("#### {rest}"),
+        None => markdown,
+    };
+    let t = &analysis.totals;
+    rt.info(&format!(
+        "Lint: {} file(s), {} error(s), {} error finding(s), {} warning(s)",
+        t.files, t.errors, t.error_findings, t.warning_findings
+    ));
+    let section = LintSection {
+        markdown,
+        files: t.files,
+        errors: t.errors + t.error_findings,
+        warnings: t.warning_findings,
+    };
+    Ok(Some(LintOutcome {
+        analysis,
+        section,
+        blocking,
+    }))
+}
+
+/// The `lint_findings` output: one object per finding or error, flat.
+pub fn findings_json(analysis: Option<&Analysis>) -> String {
+    let mut out = Vec::new();
+    for f in analysis.map(|a| a.files.as_slice()).unwrap_or_default() {
+        if let Some(e) = &f.file_error {
+            out.push(serde_json::json!({
+                "file": f.path, "line": null, "rule": "sql-file", "severity": "error",
+                "message": e.to_string(),
+            }));
+        }
+        for e in &f.errors {
+            out.push(serde_json::json!({
+                "file": f.path, "line": e.line, "column": e.col, "rule": "sql-syntax",
+                "severity": "error", "message": e.message,
+            }));
+        }
+        for x in &f.findings {
+            if x.severity == Severity::Off {
+                continue;
+            }
+            out.push(serde_json::json!({
+                "file": f.path, "line": x.span.line, "column": x.span.col, "rule": x.rule,
+                "severity": x.severity, "message": x.message,
+            }));
+        }
+    }
+    serde_json::Value::Array(out).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::LintConfig;
+
+    #[test]
+    fn fail_on() {
+        assert!(blocks(Severity::Error, FailOn::Error));
+        assert!(!blocks(Severity::Warning, FailOn::Error));
+        assert!(blocks(Severity::Warning, FailOn::Warning));
+        assert!(!blocks(Severity::Error, FailOn::Never));
+    }
+
+    #[test]
+    fn findings_json_is_flat() {
+        let a = analyze(
+            &[SourceFile {
+                path: "migrations/1.sql".into(),
+                bytes: b"DROP TABLE users;".to_vec(),
+                metadata: None,
+            }],
+            &LintConfig::from_input("").unwrap(),
+        );
+        let v: serde_json::Value = serde_json::from_str(&findings_json(Some(&a))).unwrap();
+        let first = &v[0];
+        assert_eq!(first["file"], "migrations/1.sql");
+        assert_eq!(first["line"], 1);
+        assert!(first["rule"].as_str().unwrap().contains("drop"), "{v}");
+        assert_eq!(findings_json(None), "[]");
+    }
+}

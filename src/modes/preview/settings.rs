@@ -1,0 +1,235 @@
+//! mode: preview's inputs, read and validated before any network call. Every problem
+//! names the input as written in the workflow.
+
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::inputs::Inputs;
+use crate::sql::LintConfig;
+
+/// Neon keeps a branch at most 30 days after `expires_at` is set.
+pub const MAX_TTL_MS: u64 = 30 * 86_400_000;
+pub const DEFAULT_MIGRATIONS_PATH: &str = "migrations/**/*.sql";
+
+/// Which lint findings fail the step (after everything has been reported).
+pub use crate::modes::migrate::settings::FailOn;
+use crate::modes::migrate::{settings::ApplySettings, tracking::TrackingTable};
+
+/// How migrations are applied to the preview branch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Migrations {
+    /// The built-in runner (migrate mode's engine) over `migrations-path`.
+    Native,
+    /// `migrate-command`, already split into an argument array.
+    Command { raw: String, argv: Vec<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub api_key: String,
+    pub project_id: String,
+    pub api_host: String,
+    pub github_token: String,
+    pub github_api_url: String,
+    /// `owner/name`
+    pub repository: String,
+    pub workspace: String,
+    pub branch_template: String,
+    pub parent: Option<String>,
+    pub parent_timestamp: Option<String>,
+    pub parent_lsn: Option<String>,
+    pub ttl_ms: Option<u64>,
+    pub suspend_timeout: Option<i64>,
+    pub role: Option<String>,
+    pub database: Option<String>,
+    pub reset_on_push: Option<bool>,
+    pub migrations_path: String,
+    pub migrations: Migrations,
+    pub fail_on: FailOn,
+    pub lint: LintConfig,
+    /// Link to this run (comment footer), when the runner says where it is.
+    pub run_url: Option<String>,
+    /// The built-in runner's settings (the same inputs as mode: migrate, so the preview
+    /// rehearses exactly what production will get).
+    pub apply: ApplySettings,
+}
+
+pub fn read<H: Host>(host: &H) -> Result<Settings> {
+    let inputs = Inputs::new(host);
+    let ttl = inputs.duration_ms("branch-ttl", 0, MAX_TTL_MS)?;
+    let suspend_timeout = match inputs.optional("suspend-timeout") {
+        Some(raw) => Some(suspend_seconds(&raw)?),
+        None => None,
+    };
+    let migrations = match inputs.optional("migrate-command") {
+        Some(raw) => {
+            let argv = super::argv::split(&raw)
+                .map_err(|e| Error::input("migrate-command", format!("`{raw}` {e}")))?;
+            Migrations::Command { raw, argv }
+        }
+        None => Migrations::Native,
+    };
+    let fail_on = match inputs
+        .choice("fail-on", &["error", "warning", "never"], "error")?
+        .as_str()
+    {
+        "warning" => FailOn::Warning,
+        "never" => FailOn::Never,
+        _ => FailOn::Error,
+    };
+    let lint = LintConfig::from_input(&inputs.get("lint-rules"))
+        .map_err(|e| Error::input("lint-rules", e.to_string()))?;
+    let env = |k: &str| host.env(k).filter(|v| !v.is_empty());
+    let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+    let repository = env("GITHUB_REPOSITORY").unwrap_or_default();
+    let run_url = env("GITHUB_RUN_ID")
+        .filter(|_| !repository.is_empty())
+        .map(|id| format!("{server}/{repository}/actions/runs/{id}"));
+    let tracking = TrackingTable::parse(
+        &inputs
+            .optional("tracking-table")
+            .unwrap_or_else(|| "public.neon_gitops_migrations".into()),
+    )?;
+    let apply = ApplySettings {
+        tracking,
+        lock_timeout_ms: inputs.duration_ms("lock-timeout", 5000, 3_600_000)?,
+        lock_retries: match inputs.get("lock-retries").as_str() {
+            "0" => 0,
+            _ => inputs.positive_int("lock-retries", 5, 100)?,
+        },
+        lock_wait_ms: inputs.duration_ms("lock-wait", 300_000, 6 * 3_600_000)?,
+        allow_out_of_order: inputs.bool("allow-out-of-order", false)?,
+        baseline: inputs.optional("baseline"),
+        pg_bin_dir: inputs.optional("pg-bin-dir"),
+        applied_by: env("GITHUB_SHA").unwrap_or_default(),
+        run_url: run_url.clone().unwrap_or_default(),
+        lint: lint.clone(),
+        fail_on,
+    };
+    Ok(Settings {
+        api_key: inputs.get("neon-api-key"),
+        project_id: inputs.get("neon-project-id"),
+        api_host: inputs
+            .optional("neon-api-host")
+            .unwrap_or_else(|| crate::neon::DEFAULT_API_HOST.to_string()),
+        github_token: inputs.get("github-token"),
+        github_api_url: env("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+        repository,
+        workspace: env("GITHUB_WORKSPACE").unwrap_or_else(|| ".".into()),
+        branch_template: inputs
+            .optional("branch-name")
+            .unwrap_or_else(|| super::naming::DEFAULT_TEMPLATE.to_string()),
+        parent: inputs.optional("parent"),
+        parent_timestamp: inputs.optional("parent-timestamp"),
+        parent_lsn: inputs.optional("parent-lsn"),
+        ttl_ms: (ttl > 0).then_some(ttl),
+        suspend_timeout,
+        role: inputs.optional("role"),
+        database: inputs.optional("database"),
+        reset_on_push: match inputs.optional("reset-on-push") {
+            Some(_) => Some(inputs.bool("reset-on-push", true)?),
+            None => None,
+        },
+        migrations_path: inputs
+            .optional("migrations-path")
+            .unwrap_or_else(|| DEFAULT_MIGRATIONS_PATH.into()),
+        migrations,
+        fail_on,
+        lint,
+        run_url,
+        apply,
+    })
+}
+
+/// `suspend-timeout` in seconds; Neon accepts -1 (never) and 0 (the project default) too.
+fn suspend_seconds(raw: &str) -> Result<i64> {
+    if let Ok(n @ (-1 | 0)) = raw.trim().parse::<i64>() {
+        return Ok(n);
+    }
+    let secs = crate::inputs::parse_duration_ms(raw)
+        .map(|ms| (ms / 1000) as i64)
+        .ok_or_else(|| {
+            Error::input(
+                "suspend-timeout",
+                format!("`{raw}` is not a duration, e.g. 300s or 5m"),
+            )
+        })?;
+    if !(60..=604_800).contains(&secs) {
+        return Err(Error::input(
+            "suspend-timeout",
+            format!("`{raw}` is outside what Neon accepts: between 60s and 7d (or -1 for never)"),
+        ));
+    }
+    Ok(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::testing::TestHost;
+
+    #[test]
+    fn defaults() {
+        let s = read(&TestHost::new()).unwrap();
+        assert_eq!(s.migrations, Migrations::Native);
+        assert_eq!(s.fail_on, FailOn::Error);
+        assert_eq!(s.migrations_path, DEFAULT_MIGRATIONS_PATH);
+        assert_eq!(s.ttl_ms, None);
+        assert_eq!(s.reset_on_push, None);
+        assert_eq!(s.run_url, None);
+    }
+
+    #[test]
+    fn parses_and_names_bad_inputs() {
+        let host = TestHost::new()
+            .with_input(
+                "migrate-command",
+                "npx prisma migrate deploy --schema 'db/my schema.prisma'",
+            )
+            .with_input("fail-on", "Warning")
+            .with_input("branch-ttl", "7d")
+            .with_input("suspend-timeout", "5m")
+            .with_input("reset-on-push", "false")
+            .with_env("GITHUB_REPOSITORY", "acme/shop")
+            .with_env("GITHUB_RUN_ID", "42");
+        let s = read(&host).unwrap();
+        match &s.migrations {
+            Migrations::Command { argv, .. } => assert_eq!(
+                argv,
+                &[
+                    "npx",
+                    "prisma",
+                    "migrate",
+                    "deploy",
+                    "--schema",
+                    "db/my schema.prisma"
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.fail_on, FailOn::Warning);
+        assert_eq!(s.ttl_ms, Some(7 * 86_400_000));
+        assert_eq!(s.suspend_timeout, Some(300));
+        assert_eq!(s.reset_on_push, Some(false));
+        assert_eq!(
+            s.run_url.as_deref(),
+            Some("https://github.com/acme/shop/actions/runs/42")
+        );
+
+        for (input, value, mention) in [
+            ("migrate-command", "npx 'unclosed", "migrate-command"),
+            ("migrate-command", "a && b", "shell"),
+            ("fail-on", "sometimes", "error, warning, never"),
+            ("suspend-timeout", "5s", "60s"),
+            ("lint-rules", "no-such-rule=error", "lint-rules"),
+            ("reset-on-push", "maybe", "reset-on-push"),
+        ] {
+            let err = read(&TestHost::new().with_input(input, value))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(input) && err.contains(mention),
+                "{input}={value}: {err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The PR comment on GitHub: found by its marker (all pages), created once, updated in
+//! place, left alone when its digest is unchanged, and repaired when two concurrent runs
+//! both created one (the oldest wins, the others are deleted).
+
+use super::comment::{digest_of, is_ours, Rendered};
+use crate::error::Result;
+use crate::github::{Comment, GitHubClient};
+use crate::host::Host;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Our comment(s) on the PR, oldest first.
+async fn ours<H: Host>(gh: &GitHubClient<'_, H>, pr: u64, marker: &str) -> Result<Vec<Comment>> {
+    let mut mine: Vec<Comment> = gh
+        .list_comments(pr)
+        .await?
+        .into_iter()
+        .filter(|c| is_ours(&c.body, marker))
+        .collect();
+    mine.sort_by_key(|c| c.id);
+    Ok(mine)
+}
+
+/// Create or update the comment. `create` false: only update an existing one (used on
+/// close, where a PR that never had a preview comment should not get one).
+pub async fn upsert<H: Host>(
+    gh: &GitHubClient<'_, H>,
+    pr: u64,
+    marker: &str,
+    rendered: &Rendered,
+    create: bool,
+) -> Result<Option<(Comment, Outcome)>> {
+    let existing = ours(gh, pr, marker).await?;
+    let Some(first) = existing.first().cloned() else {
+        if !create {
+            return Ok(None);
+        }
+        let created = gh.create_comment(pr, &rendered.body).await?;
+        // Another run for the same PR may have created one at the same time: the oldest
+        // stays, every other one goes (each run converges on the same choice).
+        let now = ours(gh, pr, marker).await?;
+        if let Some(oldest) = now.first() {
+            if oldest.id != created.id {
+                gh.delete_comment(created.id).await?;
+                let kept = if digest_of(&oldest.body) == Some(rendered.digest.as_str()) {
+                    oldest.clone()
+                } else {
+                    gh.update_comment(oldest.id, &rendered.body).await?
+                };
+                return Ok(Some((kept, Outcome::Updated)));
+            }
+            for dup in &now[1..] {
+                gh.delete_comment(dup.id).await?;
+            }
+        }
+        return Ok(Some((created, Outcome::Created)));
+    };
+    for dup in &existing[1..] {
+        gh.delete_comment(dup.id).await?;
+    }
+    if digest_of(&first.body) == Some(rendered.digest.as_str()) {
+        return Ok(Some((first, Outcome::Unchanged)));
+    }
+    let updated = gh.update_comment(first.id, &rendered.body).await?;
+    Ok(Some((updated, Outcome::Updated)))
+}

@@ -1,0 +1,440 @@
+'use strict';
+// mode: preview, end to end: dist/ run as the GitHub runner runs it, against the Neon
+// emulator (real Postgres branches behind a TLS proxy) and the GitHub emulator. Covers
+// every item of issue 4's acceptance list: a PR's life (open, push, push again, fail,
+// close), migrate-command, forks, hostile head refs, slow computes and 423s.
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startPostgres } = require('../support/postgres');
+const { startNeonEmulator } = require('../emulators/neon');
+const { startGitHubEmulator } = require('../emulators/github');
+const { runAction } = require('../support/runner');
+const { makeWorkspace } = require('../support/workspace');
+const { pullRequestEvent } = require('../support/events');
+const { collectVisible, findLeaks } = require('../support/secrets');
+
+let pg;
+let neon;
+let gh;
+const workspaces = [];
+
+before(async () => {
+  pg = await startPostgres();
+  neon = await startNeonEmulator({ pg, operationMs: 150, computeStartMs: 300 });
+  gh = await startGitHubEmulator({ repo: 'acme/shop' });
+  // The parent (production-like) state every preview branch starts from.
+  await neon.query(neon.defaultBranchId, `
+    CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL);
+    INSERT INTO users VALUES (1, 'ada@example.com'), (2, 'grace@example.com'), (3, 'linus@example.com');
+  `);
+});
+after(async () => {
+  for (const ws of workspaces) ws.cleanup();
+  await gh?.stop();
+  await neon?.stop();
+  await pg?.stop();
+});
+
+const M1 = {
+  'migrations/001_nickname.sql': 'ALTER TABLE users ADD COLUMN nickname text;\nCREATE INDEX users_email_idx ON users (email);\n',
+};
+const M2 = {
+  'migrations/002_orders.sql': 'CREATE TABLE orders (\n  id bigint PRIMARY KEY,\n  user_id int NOT NULL REFERENCES users (id)\n);\n',
+};
+const BAD = {
+  'migrations/002_broken.sql': '-- adds a flag\n\nALTER TABLE no_such_table ADD COLUMN flag boolean;\n',
+};
+
+async function checkout(files) {
+  const ws = await makeWorkspace({ files: { 'README.md': '# shop\n', ...files } });
+  workspaces.push(ws);
+  return ws;
+}
+
+/** Tell the GitHub emulator which migration files PR `number` changes. */
+function prFiles(number, files) {
+  gh.setPullFiles(number, Object.keys(files).map((filename) => ({ filename, status: 'added' })));
+}
+
+function preview({ ws, number, action = 'opened', headRef = 'feature/orders', headSha, merged = false, inputs = {}, env = {}, fork = false }) {
+  return runAction({
+    workspace: ws?.path,
+    eventName: 'pull_request',
+    event: pullRequestEvent({ action, number, headRef, headSha, merged, fork }),
+    githubApiUrl: gh.url,
+    githubToken: gh.token,
+    inputs: {
+      mode: 'preview',
+      'neon-api-key': neon.apiKey,
+      'neon-project-id': neon.projectId,
+      'neon-api-host': neon.apiUrl,
+      'pg-bin-dir': pg.binDir,
+      ...inputs,
+    },
+    env,
+    timeoutMs: 120000,
+  });
+}
+
+const log = (r) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+const branchNamed = (name) => neon.branches().filter((b) => b.name === name);
+const q = async (branchId, sql) => String(await neon.query(branchId, sql)).trim();
+const columns = async (branchId, table) => {
+  const out = await q(branchId, `SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '${table}'`);
+  return out ? out.split(',') : [];
+};
+const ghSince = (mark) => gh.requests.slice(mark);
+const patches = (reqs) => reqs.filter((e) => e.method === 'PATCH' && /\/issues\/comments\//.test(e.path));
+const posts = (reqs) => reqs.filter((e) => e.method === 'POST' && /\/issues\/\d+\/comments$/.test(e.path));
+
+test('a PR\'s life: opened, synchronize with a new migration, identical synchronize, closed (merged), closed again', async () => {
+  const number = 21;
+  const name = 'preview/pr-21-feature/orders';
+
+  // --- opened ---
+  const ws1 = await checkout(M1);
+  prFiles(number, M1);
+  const headSha = await ws1.head();
+  const r1 = await preview({ ws: ws1, number, headSha });
+  assert.equal(r1.code, 0, log(r1));
+  const [branch] = branchNamed(name);
+  assert.ok(branch, 'branch created');
+  assert.equal(branch.parent_id, neon.defaultBranchId);
+  assert.equal(r1.outputs.branch_id, branch.id);
+  assert.equal(r1.outputs.branch_name, name);
+  assert.equal(r1.outputs.created, 'true');
+  // The parent's data is there, and psql really applied the migration on the branch only.
+  assert.equal(await q(branch.id, 'SELECT count(*) FROM users'), '3');
+  assert.deepEqual(await columns(branch.id, 'users'), ['id', 'email', 'nickname']);
+  assert.deepEqual(await columns(neon.defaultBranchId, 'users'), ['id', 'email']);
+  assert.deepEqual(JSON.parse(r1.outputs.migrations_applied).map((m) => m.path), ['migrations/001_nickname.sql']);
+  // Outputs: URLs reach the branch; secrets masked before they were set; nothing leaked.
+  for (const k of ['db_url', 'db_url_pooled', 'db_host', 'db_host_pooled', 'password', 'comment_url', 'lint_findings']) assert.ok(r1.outputs[k], `output ${k}`);
+  assert.match(r1.outputs.db_host_pooled, /-pooler\./);
+  for (const secret of [r1.outputs.password, r1.outputs.db_url, r1.outputs.db_url_pooled]) {
+    assert.ok(r1.maskValues.includes(secret), 'masked');
+  }
+  const leaks = findLeaks(collectVisible(r1, { github: gh }), [
+    { name: 'password', value: r1.outputs.password },
+    { name: 'api key', value: neon.apiKey },
+    { name: 'github token', value: gh.token },
+  ]);
+  assert.deepEqual(leaks, []);
+  // Lint: the non-concurrent index is reported as an annotation on the PR's file.
+  const findings = JSON.parse(r1.outputs.lint_findings);
+  assert.ok(findings.some((f) => f.rule === 'require-concurrent-index-creation' && f.file === 'migrations/001_nickname.sql'), r1.outputs.lint_findings);
+  assert.ok(r1.annotations.some((a) => a.command === 'warning' && a.properties.file === 'migrations/001_nickname.sql' && a.properties.title === 'require-concurrent-index-creation'));
+  // One comment: marker, branch link, lint, a real schema diff, the commit.
+  let comments = gh.comments(number);
+  assert.equal(comments.length, 1);
+  const c1 = comments[0];
+  assert.equal(r1.outputs.comment_url, c1.html_url);
+  assert.ok(c1.body.startsWith(`<!-- neon-gitops:preview project=${neon.projectId} branch=${name} -->`), c1.body);
+  assert.match(c1.body, new RegExp(`https://console\\.neon\\.tech/app/projects/${neon.projectId}/branches/${branch.id}`));
+  assert.match(c1.body, /created from `main`/);
+  assert.match(c1.body, /require-concurrent-index-creation/);
+  assert.match(c1.body, /```diff\n[\s\S]*\+.*nickname[\s\S]*```/);
+  assert.match(c1.body, /users_email_idx/);
+  assert.match(c1.body, new RegExp(headSha.slice(0, 7)));
+  assert.match(r1.summary, /Neon preview branch/);
+  assert.match(r1.summary, /nickname/);
+  assert.deepEqual(neon.validationErrors, []);
+  assert.deepEqual(gh.validationErrors, []);
+
+  // Something written on the branch by hand (or by the app under review) since then.
+  await neon.query(branch.id, "INSERT INTO users VALUES (99, 'scratch@example.com')");
+
+  // --- synchronize with a new migration ---
+  const ws2 = await checkout({ ...M1, ...M2 });
+  prFiles(number, { ...M1, ...M2 });
+  const head2 = await ws2.head();
+  let mark = neon.requests.length;
+  let ghMark = gh.requests.length;
+  const r2 = await preview({ ws: ws2, number, action: 'synchronize', headSha: head2 });
+  assert.equal(r2.code, 0, log(r2));
+  assert.equal(r2.outputs.created, 'false');
+  assert.equal(r2.outputs.branch_id, branch.id, 'same branch');
+  assert.equal(branchNamed(name).length, 1, 'no second branch');
+  assert.ok(neon.requests.slice(mark).some((e) => e.method === 'POST' && e.path.endsWith(`/branches/${branch.id}/restore`) && e.status < 300), 'reset from the parent');
+  // Reset: the scratch row is gone; both PR migrations applied again on fresh state.
+  assert.equal(await q(branch.id, 'SELECT count(*) FROM users'), '3');
+  assert.deepEqual(await columns(branch.id, 'users'), ['id', 'email', 'nickname']);
+  assert.deepEqual(await columns(branch.id, 'orders'), ['id', 'user_id']);
+  assert.deepEqual(JSON.parse(r2.outputs.migrations_applied).map((m) => m.path), ['migrations/001_nickname.sql', 'migrations/002_orders.sql']);
+  comments = gh.comments(number);
+  assert.equal(comments.length, 1, 'still one comment');
+  assert.equal(comments[0].id, c1.id, 'the same comment');
+  assert.equal(patches(ghSince(ghMark)).length, 1, 'updated in place');
+  assert.equal(posts(ghSince(ghMark)).length, 0);
+  assert.match(comments[0].body, /reset to the current state of `main`/);
+  assert.match(comments[0].body, /orders/);
+  assert.match(comments[0].body, new RegExp(head2.slice(0, 7)));
+
+  // --- the same synchronize again: nothing new to say, the comment is not rewritten ---
+  ghMark = gh.requests.length;
+  const r3 = await preview({ ws: ws2, number, action: 'synchronize', headSha: head2 });
+  assert.equal(r3.code, 0, log(r3));
+  assert.equal(patches(ghSince(ghMark)).length, 0, 'digest unchanged: no PATCH');
+  assert.equal(posts(ghSince(ghMark)).length, 0);
+  assert.equal(gh.comments(number)[0].updated_at, comments[0].updated_at);
+  assert.equal(r3.outputs.comment_url, c1.html_url);
+  assert.match(r3.stdout, /unchanged \(same digest\)/);
+
+  // --- closed (merged) ---
+  const r4 = await preview({ ws: ws2, number, action: 'closed', merged: true, headSha: head2 });
+  assert.equal(r4.code, 0, log(r4));
+  assert.equal(branchNamed(name).length, 0, 'branch deleted');
+  comments = gh.comments(number);
+  assert.equal(comments.length, 1);
+  assert.match(comments[0].body, /deleted: the pull request was merged/);
+  assert.doesNotMatch(comments[0].body, /console\.neon\.tech/);
+
+  // --- closed again (a re-run): success, nothing to change ---
+  ghMark = gh.requests.length;
+  const r5 = await preview({ ws: ws2, number, action: 'closed', merged: true, headSha: head2 });
+  assert.equal(r5.code, 0, log(r5));
+  assert.match(r5.stdout, /already gone/);
+  assert.equal(patches(ghSince(ghMark)).length, 0);
+  assert.equal(gh.comments(number).length, 1);
+  assert.deepEqual(neon.validationErrors, []);
+  assert.deepEqual(gh.validationErrors, []);
+});
+
+test('a failing migration: ::error file=…,line=…, the comment shows the error, the branch stays', async () => {
+  const number = 22;
+  const files = { ...M1, ...BAD };
+  const ws = await checkout(files);
+  prFiles(number, files);
+  const r = await preview({ ws, number, headRef: 'feature/broken' });
+  assert.equal(r.code, 1, log(r));
+  const err = r.annotations.find((a) => a.command === 'error' && a.properties.file === 'migrations/002_broken.sql');
+  assert.ok(err, JSON.stringify(r.annotations));
+  assert.equal(err.properties.line, '3');
+  assert.match(err.message, /no_such_table/);
+  const [branch] = branchNamed('preview/pr-22-feature/broken');
+  assert.ok(branch, 'branch kept for debugging');
+  assert.equal(r.outputs.branch_id, branch.id);
+  assert.deepEqual(await columns(branch.id, 'users'), ['id', 'email', 'nickname'], '001 applied before the failure');
+  const [c] = gh.comments(number);
+  assert.match(c.body, /migration failed in `migrations\/002\\_broken\.sql:3`/);
+  assert.match(c.body, /no_such_table/);
+  assert.match(c.body, /kept as it is after the failure/);
+
+  // Closed without merging: deleted, and the comment says so.
+  const closed = await preview({ ws, number, action: 'closed', headRef: 'feature/broken' });
+  assert.equal(closed.code, 0, log(closed));
+  assert.equal(branchNamed('preview/pr-22-feature/broken').length, 0);
+  assert.match(gh.comments(number)[0].body, /deleted: the pull request was closed/);
+  // A second close, with Neon answering 204 for the missing branch this time: success.
+  neon.options.deleteMissingStatus = 204;
+  try {
+    const again = await preview({ ws, number, action: 'closed', headRef: 'feature/broken' });
+    assert.equal(again.code, 0, log(again));
+  } finally {
+    neon.options.deleteMissingStatus = 404;
+  }
+});
+
+test('migrate-command: a real script gets DATABASE_URL and DIRECT_URL (direct, unpooled), output grouped', async () => {
+  const number = 23;
+  const psql = path.join(pg.binDir, 'psql');
+  const script = [
+    '#!/bin/sh',
+    'set -eu',
+    'case "$DIRECT_URL" in *-pooler.*) echo "DIRECT_URL is pooled" >&2; exit 3;; esac',
+    '[ "$DATABASE_URL" = "$DIRECT_URL" ] || { echo "DATABASE_URL differs" >&2; exit 4; }',
+    'echo "applying with my own tool"',
+    `"${psql}" -X -v ON_ERROR_STOP=1 -q "$DATABASE_URL" -c "CREATE TABLE from_command (id int)"`,
+    '',
+  ].join('\n');
+  const ws = await checkout({ 'scripts/migrate.sh': script, 'migrations/readme.txt': 'managed by scripts/migrate.sh\n' });
+  fs.chmodSync(path.join(ws.path, 'scripts/migrate.sh'), 0o755);
+  prFiles(number, {});
+  const r = await preview({ ws, number, headRef: 'feature/tooling', inputs: { 'migrate-command': 'sh ./scripts/migrate.sh' } });
+  assert.equal(r.code, 0, log(r));
+  const [branch] = branchNamed('preview/pr-23-feature/tooling');
+  assert.deepEqual(await columns(branch.id, 'from_command'), ['id']);
+  assert.deepEqual(await columns(neon.defaultBranchId, 'from_command'), []);
+  const group = r.commands.findIndex((c) => c.command === 'group' && c.message === 'migrate-command: sh ./scripts/migrate.sh');
+  assert.ok(group >= 0, 'output in a group');
+  assert.match(r.stdout, /applying with my own tool/);
+  const [c] = gh.comments(number);
+  assert.match(c.body, /`migrate-command` ` sh \.\/scripts\/migrate\.sh ` succeeded/);
+  assert.match(c.body, /\+CREATE TABLE public\.from_command/);
+
+  // A failing command fails the step, and the comment says why.
+  const failing = await checkout({ 'scripts/migrate.sh': '#!/bin/sh\necho "boom: relation missing" >&2\nexit 5\n' });
+  const rf = await preview({ ws: failing, number, action: 'synchronize', headRef: 'feature/tooling', inputs: { 'migrate-command': 'sh ./scripts/migrate.sh' } });
+  assert.equal(rf.code, 1, log(rf));
+  assert.ok(rf.errors.some((e) => /migrate-command `sh \.\/scripts\/migrate\.sh` failed/.test(e)), JSON.stringify(rf.errors));
+  assert.match(gh.comments(number)[0].body, /exit code 5\nboom: relation missing/);
+});
+
+test('fork PR without an API key: one notice, exit 0, no call to Neon or GitHub', async () => {
+  const mark = neon.requests.length;
+  const ghMark = gh.requests.length;
+  const ws = await checkout(M1);
+  const r = await preview({ ws, number: 24, fork: true, inputs: { 'neon-api-key': '' } });
+  assert.equal(r.code, 0, log(r));
+  const notices = r.commands.filter((c) => c.command === 'notice');
+  assert.equal(notices.length, 1);
+  assert.match(notices[0].message, /fork/);
+  assert.deepEqual(neon.requests.slice(mark), []);
+  assert.deepEqual(ghSince(ghMark), []);
+});
+
+test('hostile head refs become valid branch names and nothing is executed', async () => {
+  const hostile = [
+    '$(touch x)',
+    '`touch x`',
+    'quote"\'s;touch x',
+    'new\nline',
+    'a'.repeat(300),
+    'ünïcødé-名前-🚀',
+  ];
+  const ws = await checkout({ ...M1 });
+  let number = 40;
+  for (const headRef of hostile) {
+    number++;
+    prFiles(number, M1);
+    const r = await preview({ ws, number, headRef });
+    assert.equal(r.code, 0, `${JSON.stringify(headRef)}\n${log(r)}`);
+    const name = r.outputs.branch_name;
+    assert.match(name, /^preview\/pr-\d+(-[A-Za-z0-9._/-]*)?$/, name);
+    assert.ok(name.length <= 256, `${name.length} chars`);
+    assert.equal(branchNamed(name).length, 1, name);
+    const [c] = gh.comments(number);
+    assert.ok(c.body.includes(`branch=${name} -->`));
+    // Stable across pushes: the same ref gives the same name.
+    const again = await preview({ ws, number, headRef, action: 'synchronize' });
+    assert.equal(again.outputs.branch_name, name);
+    assert.equal(again.outputs.created, 'false');
+    for (const dir of [ws.path, process.cwd(), os.tmpdir(), ...(r.tempDirs || [])]) {
+      assert.ok(!fs.existsSync(path.join(dir, 'x')), `no file x in ${dir}`);
+    }
+    const closed = await preview({ ws, number, headRef, action: 'closed' });
+    assert.equal(closed.code, 0, log(closed));
+  }
+  assert.deepEqual(neon.validationErrors, []);
+});
+
+test('slow computes: the action waits and only then connects; 423s during creation still give one branch', async () => {
+  const number = 25;
+  const name = 'preview/pr-25-feature/slow';
+  // Connects with psql from a migrate-command script, so the proxy log shows when.
+  const psql = path.join(pg.binDir, 'psql');
+  const ws = await checkout({
+    ...M1,
+    'scripts/migrate.sh': `#!/bin/sh\nset -e\nfor f in migrations/*.sql; do "${psql}" -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$f"; done\n`,
+  });
+  prFiles(number, M1);
+  neon.options.computeStartMs = 4000;
+  neon.faults.clear();
+  neon.faults.add({ method: 'POST', path: /\/branches$/, times: 2, status: 423 });
+  const connMark = neon.connections.length;
+  const mark = neon.requests.length;
+  let r;
+  try {
+    r = await preview({ ws, number, headRef: 'feature/slow', inputs: { 'migrate-command': 'sh scripts/migrate.sh' } });
+  } finally {
+    neon.options.computeStartMs = 300;
+    neon.faults.clear();
+  }
+  assert.equal(r.code, 0, log(r));
+  const creates = neon.requests.slice(mark).filter((e) => e.method === 'POST' && /\/branches$/.test(e.path));
+  assert.deepEqual(creates.map((e) => e.status), [423, 423, 201]);
+  const named = branchNamed(name);
+  assert.equal(named.length, 1, 'exactly one branch');
+  const endpoint = neon.endpoints().find((e) => e.branch_id === named[0].id);
+  const mine = neon.connections.slice(connMark).filter((c) => c.endpointId === endpoint.id);
+  assert.ok(mine.length > 0, 'the migration connected');
+  assert.deepEqual(mine.filter((c) => c.error), [], 'no connection was refused as not ready');
+  const created = Date.parse(creates[2].at);
+  assert.ok(Date.parse(mine[0].at) - created >= 3500, `first connection ${Date.parse(mine[0].at) - created} ms after the create`);
+  assert.deepEqual(await columns(named[0].id, 'users'), ['id', 'email', 'nickname']);
+});
+
+test('closing a preview branch that has child branches: a clear error naming them', async () => {
+  const number = 27;
+  const ws = await checkout({ 'README.md': '# no migrations\n' });
+  prFiles(number, {});
+  const opened = await preview({ ws, number, headRef: 'feature/parent' });
+  assert.equal(opened.code, 0, log(opened));
+  // Someone branched off the preview branch by hand.
+  const res = await fetch(`${neon.apiUrl}/projects/${neon.projectId}/branches`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${neon.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ branch: { name: 'debug-copy', parent_id: opened.outputs.branch_id } }),
+  });
+  assert.equal(res.status, 201);
+  const child = (await res.json()).branch;
+  await new Promise((r) => setTimeout(r, 400)); // its operations finish
+  const closed = await preview({ ws, number, action: 'closed', headRef: 'feature/parent' });
+  assert.equal(closed.code, 1, log(closed));
+  assert.equal(closed.errors.length, 1, JSON.stringify(closed.errors));
+  assert.match(closed.errors[0], /has child branches: debug-copy/);
+  assert.ok(closed.errors[0].includes(child.id));
+  assert.equal(branchNamed('preview/pr-27-feature/parent').length, 1, 'nothing deleted');
+  assert.doesNotMatch(gh.comments(number)[0].body, /deleted/);
+});
+
+test('fail-on: warning fails the step only after the branch, outputs and comment are done; branch-ttl sets expires_at', async () => {
+  const number = 28;
+  const ws = await checkout({ ...M1, 'scripts/noop.sh': '#!/bin/sh\necho nothing to migrate\n' });
+  prFiles(number, M1);
+  const r = await preview({ ws, number, headRef: 'feature/strict', inputs: { 'fail-on': 'warning', 'branch-ttl': '2d', 'migrate-command': 'sh scripts/noop.sh' } });
+  assert.equal(r.code, 1, log(r));
+  assert.ok(r.errors.some((e) => /lint finding\(s\).*`fail-on: warning`/.test(e)), JSON.stringify(r.errors));
+  assert.ok(r.outputs.db_url && r.outputs.comment_url && r.outputs.lint_findings, 'outputs set before failing');
+  assert.match(gh.comments(number)[0].body, /require-concurrent-index-creation/);
+  const [branch] = branchNamed('preview/pr-28-feature/strict');
+  const ttl = Date.parse(branch.expires_at) - Date.now();
+  assert.ok(ttl > 47 * 3600e3 && ttl <= 48 * 3600e3, `expires in ${ttl} ms`);
+  // fail-on: never → the same findings are reported and the step passes.
+  const lenient = await preview({ ws, number, action: 'synchronize', headRef: 'feature/strict', inputs: { 'fail-on': 'never', 'migrate-command': 'sh scripts/noop.sh' } });
+  assert.equal(lenient.code, 0, log(lenient));
+  assert.ok(lenient.annotations.some((a) => a.properties.title === 'require-concurrent-index-creation'));
+});
+
+test('the comment is found on any page, and a reply quoting it is not mistaken for it', async () => {
+  const number = 29;
+  const ws = await checkout({ 'README.md': '# no migrations\n' });
+  prFiles(number, {});
+  for (let i = 0; i < 120; i++) gh.seedComment(number, `review comment ${i}`);
+  const r1 = await preview({ ws, number, headRef: 'feature/chatty' });
+  assert.equal(r1.code, 0, log(r1));
+  const ours = () => gh.comments(number).filter((c) => c.body.includes('neon-gitops:preview'));
+  assert.equal(ours().length, 1);
+  // A reviewer quotes the comment; more discussion follows.
+  gh.seedComment(number, `> ${ours()[0].body.split('\n')[0]}\n> ### Neon preview\n\nwhy is this reset?`);
+  for (let i = 0; i < 90; i++) gh.seedComment(number, `more discussion ${i}`);
+  const ghMark = gh.requests.length;
+  const r2 = await preview({ ws, number, headRef: 'feature/chatty', action: 'synchronize' });
+  assert.equal(r2.code, 0, log(r2));
+  assert.equal(r2.outputs.comment_url, r1.outputs.comment_url, 'the same comment');
+  const lists = ghSince(ghMark).filter((e) => e.method === 'GET' && /\/issues\/29\/comments$/.test(e.path));
+  assert.ok(lists.length >= 3, `paginated: ${lists.length} pages read`);
+  assert.equal(posts(ghSince(ghMark)).length, 0);
+  assert.equal(ours().filter((c) => c.body.startsWith('<!--')).length, 1);
+  assert.match(gh.comments(number).find((c) => c.body.startsWith('> ')).body, /why is this reset/, 'the reply is untouched');
+});
+
+test('concurrent runs for one PR: one branch, one comment', async () => {
+  const number = 26;
+  const ws = await checkout(M1);
+  prFiles(number, M1);
+  const [a, b] = await Promise.all([
+    preview({ ws, number, headRef: 'feature/race' }),
+    preview({ ws, number, headRef: 'feature/race' }),
+  ]);
+  assert.equal(a.code, 0, log(a));
+  assert.equal(b.code, 0, log(b));
+  assert.equal(branchNamed('preview/pr-26-feature/race').length, 1);
+  assert.equal(a.outputs.branch_id, b.outputs.branch_id);
+  assert.deepEqual([a.outputs.created, b.outputs.created].sort(), ['false', 'true']);
+  assert.equal(gh.comments(number).length, 1);
+});
