@@ -2,7 +2,7 @@
 //! names and numbers only: never a URL or a password (and everything still goes through
 //! the runtime's scrubber on the way out).
 
-use super::verify::TableRows;
+use super::phases::verify::TableRows;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Default)]

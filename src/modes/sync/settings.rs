@@ -20,6 +20,18 @@ pub enum Target {
     Url(String),
 }
 
+impl Target {
+    /// The twin as people know it: the branch name, or the target URL's database name.
+    pub fn twin_name(&self) -> String {
+        match self {
+            Target::Neon { twin_branch, .. } => twin_branch.clone(),
+            Target::Url(url) => crate::url::PgUrl::parse(url)
+                .map(|u| u.database)
+                .unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub source_url: String,

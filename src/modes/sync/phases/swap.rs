@@ -1,4 +1,5 @@
-//! Making staging the twin, all at once, and tidying up afterwards.
+//! Phase 6, swap: staging becomes the twin in one step, so users never see a half-copied
+//! twin, and the previous state stays as a backup; then tidying up.
 //!
 //! Neon: `restore` the twin branch from the verified staging branch (copy-on-write, instant;
 //! the twin keeps its id, endpoint and connection string) with `preserve_under_name`, so
@@ -11,9 +12,10 @@
 //! transaction (`ALTER DATABASE twin RENAME TO twin_old_<stamp>; ALTER DATABASE staging
 //! RENAME TO twin`).
 
-use super::catalog::{quote_ident, quote_literal};
-use super::clients::Client;
-use super::pg::{query, Conn};
+use super::super::catalog::{quote_ident, quote_literal};
+use super::super::clients::Client;
+use super::super::job::{Job, Staging, STATE_ID, STATE_NAME};
+use super::super::pg::{query, Conn};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::http::HttpError;
@@ -21,12 +23,52 @@ use crate::neon::types::Branch;
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
 
-pub fn backup_name(twin: &str, now_ms: f64) -> String {
-    format!("{twin}_old_{}", crate::time::compact_stamp(now_ms))
+impl<H: Host> Job<'_, H> {
+    pub async fn swap(&mut self, twin: Option<&Branch>) -> Result<()> {
+        let rt = self.rt;
+        let now = rt.host.now_ms();
+        match self.staging.as_ref().expect("staging exists") {
+            Staging::Neon { branch } => {
+                let neon = self.neon.as_ref().expect("neon client");
+                let twin = twin.expect("twin");
+                let backup = backup_name(&twin.name, now);
+                neon_swap(rt, neon, twin, branch, &backup).await?;
+                // From here on the twin is refreshed: nothing may undo it.
+                self.swapped = true;
+                rt.info(&format!(
+                    "Twin {} now holds the new copy; its previous state is branch {backup}",
+                    twin.name
+                ));
+                self.report.backup = Some(backup);
+                let notes = neon_tidy(rt, neon, &twin.name, branch, self.s.keep_backups).await;
+                self.report.notes.extend(notes);
+            }
+            Staging::Database { maintenance, name } => {
+                let twin_db = self.report.twin.clone();
+                let backup = backup_name(&twin_db, now);
+                database_swap(rt, self.client(), maintenance, &twin_db, name, &backup).await?;
+                self.swapped = true;
+                self.report.backup = Some(backup);
+                let notes = database_prune(
+                    rt,
+                    self.client(),
+                    maintenance,
+                    &twin_db,
+                    self.s.keep_backups,
+                )
+                .await;
+                self.report.notes.extend(notes);
+            }
+        }
+        // Staging is the twin (or its parent) now: the post step must not delete it.
+        rt.host.save_state(STATE_NAME, "");
+        rt.host.save_state(STATE_ID, "");
+        Ok(())
+    }
 }
 
-pub fn staging_name(twin: &str, now_ms: f64) -> String {
-    format!("{twin}_sync_{}", crate::time::compact_stamp(now_ms))
+pub fn backup_name(twin: &str, now_ms: f64) -> String {
+    format!("{twin}_old_{}", crate::time::compact_stamp(now_ms))
 }
 
 /// Backups (`<twin>_old_…`, ours and Neon's own) beyond the newest `keep`, oldest last.
@@ -228,6 +270,7 @@ pub async fn database_prune<H: Host>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::staging::staging_name;
     use super::*;
 
     #[test]

@@ -1,0 +1,304 @@
+//! Phase 2, snapshot: one consistent view of production for everything that reads it.
+//!
+//! A psql session runs `pg_export_snapshot()` and is kept open (the action holds its
+//! stdin) until the copy is done; every later reader adopts that snapshot with `SET
+//! TRANSACTION SNAPSHOT` (pg_dump: `--snapshot`). So the catalog read here, the exact row
+//! counts, the dumps and the masked-table copies all see the same rows, and verification
+//! can demand equality instead of "roughly the same".
+//!
+//! Also here, because they read the catalog: which tables are copied (the `tables` /
+//! `exclude-*` patterns expanded to exact names) and the mask rules resolved to columns.
+//! The exact counts start in the background now and run alongside staging and the copy.
+
+use super::super::catalog::{self, quote_literal, Table};
+use super::super::clients::Client;
+use super::super::dump::{MaskedTable, Selection};
+use super::super::job::Job;
+use super::super::mask;
+use super::super::patterns::any_matches;
+use super::super::pg::{pipeline_error, query, Conn};
+use super::super::settings::Settings;
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::runtime::Runtime;
+
+/// Production as seen in the exported snapshot, and what the sync takes from it.
+pub struct Snapshot {
+    /// `pg_export_snapshot()`'s id: valid while the holder session lives.
+    pub id: String,
+    pub source: Conn,
+    /// Tables copied (schema at least), in catalog order: the verification's rows.
+    pub tables: Vec<Table>,
+    /// What pg_dump is told to take and leave (masked tables' data included in "leave").
+    pub selection: Selection,
+    pub masked: Vec<MaskedTable>,
+    /// `(schema.sequence, last_value)` in the snapshot.
+    pub sequences: Vec<(String, Option<i64>)>,
+    /// The background psql counting `tables` in the snapshot (None when there are none).
+    pub counts: Option<u32>,
+}
+
+/// `sql` as a psql session that adopts the snapshot first.
+pub fn in_snapshot(id: &str, sql: &str) -> Vec<String> {
+    vec![
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
+        format!("SET TRANSACTION SNAPSHOT {}", quote_literal(id)),
+        sql.to_string(),
+        "COMMIT".to_string(),
+    ]
+}
+
+/// Runs queries on production in the snapshot (one short psql session each).
+struct Reader<'r, H: Host> {
+    rt: &'r Runtime<H>,
+    client: &'r Client,
+    source: &'r Conn,
+    id: &'r str,
+}
+
+impl<H: Host> Reader<'_, H> {
+    async fn query(&self, sql: &str) -> Result<String> {
+        let cmds = in_snapshot(self.id, sql);
+        let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
+        query(self.rt, self.client, self.source, &refs).await
+    }
+}
+
+impl<H: Host> Job<'_, H> {
+    pub async fn take_snapshot(&mut self, source: &Conn) -> Result<Snapshot> {
+        let rt = self.rt;
+        let id = self.export_snapshot(source).await?;
+        let client = self.client().clone();
+        let read = Reader {
+            rt,
+            client: &client,
+            source,
+            id: &id,
+        };
+        let all = catalog::parse_tables(&read.query(catalog::TABLES_SQL).await?);
+        for warning in unmatched_patterns(&self.s, &all) {
+            rt.warning(&warning);
+        }
+        let (tables, mut selection) = select_tables(&self.s, &all);
+        let masked = resolve_masks(&self.s, &tables, &mut selection, &read).await?;
+        self.report.masked = masked
+            .iter()
+            .flat_map(|m| {
+                m.rules
+                    .iter()
+                    .map(move |(c, _)| format!("{}.{c}", m.table.display()))
+            })
+            .collect();
+        self.report.excluded = selection.exclude.iter().map(Table::display).collect();
+        let sequences = catalog::parse_sequences(&read.query(catalog::SEQUENCES_SQL).await?);
+        rt.info(&format!(
+            "{} tables to copy ({} with data excluded, {} masked) from snapshot {id}",
+            tables.len(),
+            selection.exclude_data.len() - masked.len(),
+            masked.len()
+        ));
+        // Exact counts take as long as a scan of every table: start them now, in the
+        // background, so they run while staging is made and the copy runs.
+        let counts = match catalog::count_sql(&tables) {
+            Some(sql) => {
+                let cmds = in_snapshot(&id, &sql);
+                let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
+                let h = rt.host.spawn(&[source.psql(&client, &refs)])?;
+                self.processes.push(h);
+                Some(h)
+            }
+            None => None,
+        };
+        Ok(Snapshot {
+            id,
+            source: source.clone(),
+            tables,
+            selection,
+            masked,
+            sequences,
+            counts,
+        })
+    }
+
+    /// Start the session that holds the snapshot open; returns the snapshot id. psql
+    /// writes the id to a file (`\g file`) and then waits on its held stdin, keeping the
+    /// transaction — and so the snapshot — alive until `kill_background`.
+    async fn export_snapshot(&mut self, source: &Conn) -> Result<String> {
+        let rt = self.rt;
+        let file = self.temp_path("snapshot");
+        let script = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT pg_catalog.pg_export_snapshot() \\g {}\n",
+            quote_literal(&file)
+        );
+        let holder = rt
+            .host
+            .spawn(&[source.psql(self.client(), &[]).stdin(script).hold_stdin()])?;
+        self.processes.push(holder);
+        let started = rt.host.now_ms();
+        loop {
+            let status = rt.host.wait(holder, 50).await;
+            if let Ok(bytes) = rt.host.read_file(&file) {
+                let id = String::from_utf8_lossy(&bytes).trim().to_string();
+                if !id.is_empty() {
+                    return Ok(id);
+                }
+            }
+            if status.done {
+                return Err(pipeline_error(
+                    rt,
+                    "exporting a snapshot on production",
+                    &["psql"],
+                    &status,
+                ));
+            }
+            if rt.host.now_ms() - started > 120_000.0 {
+                return Err(Error::Failed(
+                    "production did not export a snapshot within 2 minutes".into(),
+                ));
+            }
+        }
+    }
+}
+
+/// A warning per pattern that matches no table in production (likely a typo).
+fn unmatched_patterns(s: &Settings, all: &[Table]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (input, patterns) in [
+        ("tables", &s.tables),
+        ("exclude-tables", &s.exclude_tables),
+        ("exclude-table-data", &s.exclude_table_data),
+    ] {
+        for p in patterns.iter() {
+            if !all.iter().any(|t| p.matches(&t.schema, &t.name)) {
+                out.push(format!(
+                    "input `{input}`: `{}` matches no table in production",
+                    p.raw
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The tables copied and the pg_dump selection, from the patterns. pg_dump gets exact
+/// names, never our patterns: its own pattern language differs from ours.
+fn select_tables(s: &Settings, all: &[Table]) -> (Vec<Table>, Selection) {
+    let tables: Vec<Table> = all
+        .iter()
+        .filter(|t| s.tables.is_empty() || any_matches(&s.tables, &t.schema, &t.name))
+        .filter(|t| !any_matches(&s.exclude_tables, &t.schema, &t.name))
+        .cloned()
+        .collect();
+    let selection = Selection {
+        only: if s.tables.is_empty() {
+            vec![]
+        } else {
+            tables.clone()
+        },
+        // With `tables`, `--table` alone decides: pg_dump then needs no exclusions.
+        exclude: if s.tables.is_empty() {
+            all.iter()
+                .filter(|t| !tables.contains(t))
+                .cloned()
+                .collect()
+        } else {
+            vec![]
+        },
+        exclude_data: tables
+            .iter()
+            .filter(|t| any_matches(&s.exclude_table_data, &t.schema, &t.name))
+            .cloned()
+            .collect(),
+    };
+    (tables, selection)
+}
+
+/// Resolve each mask rule to one copied table and an existing column, checking the rule
+/// fits the column's type. Masked tables' data is then excluded from pg_dump: their rows
+/// travel through `COPY (SELECT masked…)` instead (see dump::masked_copy).
+async fn resolve_masks<H: Host>(
+    s: &Settings,
+    tables: &[Table],
+    selection: &mut Selection,
+    read: &Reader<'_, H>,
+) -> Result<Vec<MaskedTable>> {
+    let mut masked: Vec<MaskedTable> = Vec::new();
+    for rule in &s.mask {
+        let candidates: Vec<&Table> = tables
+            .iter()
+            .filter(|t| {
+                t.name == rule.table && rule.schema.as_ref().is_none_or(|sc| *sc == t.schema)
+            })
+            .collect();
+        let table = match candidates.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(Error::input(
+                    "mask",
+                    format!(
+                        "line {}: no table `{}` among the tables being copied",
+                        rule.line,
+                        rule.target().rsplit_once('.').map(|x| x.0).unwrap_or("")
+                    ),
+                ))
+            }
+            many => {
+                return Err(Error::input(
+                    "mask",
+                    format!(
+                        "line {}: `{}` exists in several schemas ({}); write `schema.table.column`",
+                        rule.line,
+                        rule.table,
+                        many.iter()
+                            .map(|t| t.schema.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ))
+            }
+        };
+        if selection.exclude_data.contains(&table) {
+            continue; // no rows copied: nothing to mask
+        }
+        let entry = match masked.iter_mut().position(|m| m.table == table) {
+            Some(i) => &mut masked[i],
+            None => {
+                let columns =
+                    catalog::parse_columns(&read.query(&catalog::columns_sql(&table)).await?);
+                masked.push(MaskedTable {
+                    table: table.clone(),
+                    columns,
+                    rules: vec![],
+                });
+                masked.last_mut().expect("just pushed")
+            }
+        };
+        let column = entry
+            .columns
+            .iter()
+            .find(|c| c.name == rule.column)
+            .ok_or_else(|| {
+                Error::input(
+                    "mask",
+                    format!(
+                        "line {}: table {} has no column `{}` (columns: {})",
+                        rule.line,
+                        table.display(),
+                        rule.column,
+                        entry
+                            .columns
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+        mask::check_rule(rule, column)?;
+        entry.rules.push((rule.column.clone(), rule.kind.clone()));
+    }
+    for m in &masked {
+        selection.exclude_data.push(m.table.clone());
+    }
+    Ok(masked)
+}

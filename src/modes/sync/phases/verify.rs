@@ -1,0 +1,235 @@
+//! Phase 5, verification, before the swap: exact row counts taken in the dump's snapshot
+//! against the restored staging database, and sequences. Any difference fails the sync, so
+//! the twin never becomes a copy that lost or gained rows on the way.
+//!
+//! Production's counts were started in the background by the snapshot phase; staging's are
+//! taken here, after the copy, from the database that is about to become the twin.
+
+use super::super::catalog;
+use super::super::dump::Transfer;
+use super::super::job::Job;
+use super::super::pg::{self, pipeline_error, query, Conn};
+use super::snapshot::Snapshot;
+use crate::error::{Error, Result};
+use crate::host::Host;
+
+impl<H: Host> Job<'_, H> {
+    pub async fn verify(&mut self, snap: &Snapshot, staging: &Conn) -> Result<()> {
+        let rt = self.rt;
+        if let Some(sql) = rt
+            .host
+            .env("NEON_GITOPS_TEST_STAGING_SQL")
+            .filter(|s| !s.is_empty())
+        {
+            // Test bed only: simulates someone writing to staging behind our back.
+            query(rt, self.client(), staging, &[&sql]).await?;
+        }
+        let source_counts = match snap.counts {
+            Some(h) => {
+                let status = pg::wait_with(rt, h, 60_000, |_| {}).await;
+                if !status.success() {
+                    return Err(pipeline_error(
+                        rt,
+                        "counting rows in production's snapshot",
+                        &["psql"],
+                        &status,
+                    ));
+                }
+                catalog::parse_counts(&status.stdout, snap.tables.len())
+            }
+            None => vec![],
+        };
+        // Every reader of the snapshot is done: end the session that holds it open.
+        self.kill_background();
+        let staging_counts = match catalog::count_sql(&snap.tables) {
+            Some(sql) => catalog::parse_counts(
+                &query(rt, self.client(), staging, &[&sql]).await?,
+                snap.tables.len(),
+            ),
+            None => vec![],
+        };
+        self.report.tables = table_rows(snap, &source_counts, &staging_counts);
+        let staging_sequences = catalog::parse_sequences(
+            &query(rt, self.client(), staging, &[catalog::SEQUENCES_SQL]).await?,
+        );
+        let mut problems = count_mismatches(&self.report.tables);
+        problems.extend(sequence_mismatches(&snap.sequences, &staging_sequences));
+        if !problems.is_empty() {
+            return Err(Error::Failed(format!(
+                "verification found {} difference(s) between production's snapshot and staging: {}",
+                problems.len(),
+                problems.join("; ")
+            )));
+        }
+        let size = query(
+            rt,
+            self.client(),
+            staging,
+            &["SELECT pg_catalog.pg_database_size(pg_catalog.current_database())"],
+        )
+        .await?;
+        // The directory path reported the dump's size already.
+        if self.s.transfer == Transfer::Stream {
+            self.report.bytes = size.trim().parse().unwrap_or(0);
+        }
+        rt.info(&format!(
+            "verified: {} tables, {} rows match the snapshot",
+            self.report.tables.len(),
+            self.report.rows()
+        ));
+        Ok(())
+    }
+}
+
+/// One row per copied table: what production had, what staging must have, what it has.
+fn table_rows(
+    snap: &Snapshot,
+    source_counts: &[Option<i64>],
+    staging_counts: &[Option<i64>],
+) -> Vec<TableRows> {
+    let masked: Vec<String> = snap.masked.iter().map(|m| m.table.display()).collect();
+    snap.tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let is_masked = masked.contains(&t.display());
+            // Masked tables are in `exclude_data` too, but their rows are copied.
+            let data_excluded = snap.selection.exclude_data.contains(t) && !is_masked;
+            let source = source_counts.get(i).copied().flatten().unwrap_or(-1);
+            TableRows {
+                table: t.display(),
+                source,
+                expected: if data_excluded { 0 } else { source },
+                staging: staging_counts.get(i).copied().flatten(),
+                masked: is_masked,
+                data_excluded,
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRows {
+    /// `schema.table`
+    pub table: String,
+    /// Rows in production, in the dump's snapshot.
+    pub source: i64,
+    /// Rows staging must have: `source`, or 0 when the table's data is excluded.
+    pub expected: i64,
+    pub staging: Option<i64>,
+    pub masked: bool,
+    pub data_excluded: bool,
+}
+
+/// One line per table whose staging count is not what it must be.
+pub fn count_mismatches(rows: &[TableRows]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r.staging != Some(r.expected))
+        .map(|r| match r.staging {
+            Some(n) => format!(
+                "{}: production had {} rows in the snapshot, staging has {n}",
+                r.table, r.expected
+            ),
+            None => format!("{}: missing from staging", r.table),
+        })
+        .collect()
+}
+
+/// Sequences restored into staging must not be behind production's value at the snapshot
+/// (pg_dump reads sequences after the snapshot is taken, and sequences only move forward).
+/// Sequences not restored (filtered tables) are not compared.
+pub fn sequence_mismatches(
+    source: &[(String, Option<i64>)],
+    staging: &[(String, Option<i64>)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in source {
+        let Some(v) = value else { continue };
+        match staging.iter().find(|(n, _)| n == name) {
+            Some((_, Some(w))) if w >= v => {}
+            Some((_, w)) => out.push(format!(
+                "sequence {name}: production is at {v}, staging at {}",
+                w.map(|w| w.to_string())
+                    .unwrap_or_else(|| "its start (never used)".into())
+            )),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Sequences staging must move forward to production's value (data copied outside pg_dump,
+/// e.g. masked tables, carries no `setval`).
+pub fn sequences_to_advance(
+    source: &[(String, Option<i64>)],
+    staging: &[(String, Option<i64>)],
+) -> Vec<(String, i64)> {
+    source
+        .iter()
+        .filter_map(|(name, value)| {
+            let v = (*value)?;
+            let (_, w) = staging.iter().find(|(n, _)| n == name)?;
+            (w.is_none_or(|w| w < v)).then(|| (name.clone(), v))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(table: &str, expected: i64, staging: Option<i64>) -> TableRows {
+        TableRows {
+            table: table.into(),
+            source: expected,
+            expected,
+            staging,
+            masked: false,
+            data_excluded: false,
+        }
+    }
+
+    #[test]
+    fn counts_must_match_exactly() {
+        let rows = vec![
+            row("a.x", 3, Some(3)),
+            row("a.y", 5, Some(4)),
+            row("a.z", 1, None),
+            row("a.e", 0, Some(0)),
+        ];
+        let m = count_mismatches(&rows);
+        assert_eq!(m.len(), 2);
+        assert!(
+            m[0].contains("a.y") && m[0].contains("5") && m[0].contains("4"),
+            "{m:?}"
+        );
+        assert!(m[1].contains("missing"), "{m:?}");
+    }
+
+    #[test]
+    fn sequences_must_not_be_behind() {
+        let source = vec![
+            ("s.a".to_string(), Some(10)),
+            ("s.b".to_string(), Some(5)),
+            ("s.c".to_string(), None),
+            ("s.gone".to_string(), Some(1)),
+        ];
+        let staging = vec![
+            ("s.a".to_string(), Some(12)),
+            ("s.b".to_string(), Some(4)),
+            ("s.c".to_string(), None),
+        ];
+        let m = sequence_mismatches(&source, &staging);
+        assert_eq!(m.len(), 1);
+        assert!(m[0].contains("s.b"), "{m:?}");
+        assert_eq!(
+            sequences_to_advance(&source, &staging),
+            vec![("s.b".to_string(), 5)]
+        );
+        let fresh = vec![("s.a".to_string(), None)];
+        assert_eq!(
+            sequences_to_advance(&source, &fresh),
+            vec![("s.a".to_string(), 10)]
+        );
+    }
+}
