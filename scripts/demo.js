@@ -8,7 +8,7 @@ const { startNeonEmulator } = require('../tests/emulators/neon');
 const { startGitHubEmulator } = require('../tests/emulators/github');
 const { runAction, logText } = require('../tests/support/runner');
 const { makeWorkspace } = require('../tests/support/workspace');
-const { pullRequestEvent } = require('../tests/support/events');
+const { pullRequestEvent, scheduleEvent } = require('../tests/support/events');
 
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 
@@ -90,7 +90,38 @@ async function main() {
       'branches in the project': neon.branches().map((b) => b.name).join(', '),
     });
     showComment('PR #42 comment after closing');
-    const failed = [opened, pushed, closed].filter((r) => r.code !== 0);
+
+    // Chapter 2: the merge applies the PR's migrations to "production" (here a database on
+    // the same local server; in real life RDS, Neon or any Postgres).
+    console.log(`\n${bold('mode: migrate — the merge applies the PR\'s migrations to production')}`);
+    await pg.psql('CREATE DATABASE shop_production');
+    await pg.psql("create table users (id bigint primary key, email text not null); insert into users select g, 'user' || g || '@example.com' from generate_series(1, 1000) g;", { db: 'shop_production' });
+    const migrateInputs = { mode: 'migrate', 'database-url': pg.url('shop_production'), 'github-token': gh.token };
+    const merged = pullRequestEvent({ action: 'closed', number: 42, headRef: 'feature/orders', merged: true });
+    const migrated = await runAction({ inputs: migrateInputs, eventName: 'pull_request', event: merged, githubApiUrl: gh.url, githubToken: gh.token, workspace: ws.path, env });
+    show('pull_request closed (merged) → migrations applied to production, tracked', migrated);
+    const again = await runAction({ inputs: migrateInputs, eventName: 'pull_request', event: merged, githubApiUrl: gh.url, githubToken: gh.token, workspace: ws.path, env });
+    show('the same event again (a re-run) → nothing to apply', again);
+
+    // Chapter 3: the Neon Twin is refreshed from production, all or nothing.
+    console.log(`\n${bold('mode: sync — the Neon Twin refreshed from production')}`);
+    const syncInputs = {
+      mode: 'sync',
+      'source-url': pg.url('shop_production'),
+      'neon-api-key': neon.apiKey,
+      'neon-project-id': neon.projectId,
+      'neon-api-host': neon.apiUrl,
+      'twin-branch': 'twin',
+      mask: 'users.email: fake-email',
+    };
+    const synced = await runAction({ inputs: syncInputs, eventName: 'schedule', event: scheduleEvent(), githubApiUrl: gh.url, githubToken: gh.token, workspace: ws.path, env });
+    const twin = neon.branches().find((b) => b.name === 'twin');
+    show('schedule → twin = production (emails masked in flight), verified, swapped in', synced, {
+      'twin sample': twin ? (await neon.query(twin.id, 'select email from users order by id limit 2')).trim().replace(/\n/g, ', ') : '(no twin)',
+      'branches in the project': neon.branches().map((b) => b.name).join(', '),
+    });
+
+    const failed = [opened, pushed, closed, migrated, again, synced].filter((r) => r.code !== 0);
     if (failed.length) {
       console.error(`\ndemo: ${failed.length} step(s) failed`);
       process.exitCode = 1;
