@@ -1,12 +1,14 @@
 //! The preview branch's life on Neon: find or create (a create conflict means another run
-//! made it: look it up again), reset from the parent, wait until the compute is ready,
-//! delete on close (already gone = success; children = a clear error naming them).
+//! made it: look it up again), reset from the parent (again if the answer was lost), wait
+//! until the compute is ready, delete on close (already gone = success; children = a clear
+//! error naming them).
 
 use super::comment::BranchState;
 use super::settings::Settings;
 use crate::error::{Error, Result};
 use crate::event::PullRequest;
 use crate::host::Host;
+use crate::http::HttpError;
 use crate::neon::types::{Branch, Endpoint, NewBranch};
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
@@ -70,7 +72,7 @@ pub async fn prepare<H: Host>(
                     "Resetting {name} to the current state of {} before migrating",
                     p.name
                 ));
-                neon.restore_branch(&branch.id, &p.id, None).await?;
+                reset_from(rt, neon, &branch, p).await?;
                 BranchState::Reset {
                     parent: p.name.clone(),
                 }
@@ -93,6 +95,31 @@ pub async fn prepare<H: Host>(
         created,
         state,
     })
+}
+
+/// Restore the branch from its parent's head. Unlike a create, a reset is safe to repeat
+/// (restoring again from the same parent ends in the same state), so a lost answer is
+/// settled by letting whatever it started finish and restoring again.
+async fn reset_from<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    branch: &Branch,
+    parent: &Branch,
+) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        match neon.restore_branch(&branch.id, &parent.id, None).await {
+            Err(Error::Http(HttpError::Uncertain { cause, .. })) if attempt < 3 => {
+                rt.info(&format!(
+                    "Neon API: the answer to resetting {} was lost ({cause}); waiting for the branch, then resetting again",
+                    branch.name
+                ));
+                neon.wait_for_branch_idle(&branch.id).await?;
+                attempt += 1;
+            }
+            other => return other.map(|_| ()),
+        }
+    }
 }
 
 async fn create<H: Host>(

@@ -1,11 +1,13 @@
 //! The PR comment on GitHub: found by its marker (all pages), created once, updated in
 //! place, left alone when its digest is unchanged, and repaired when two concurrent runs
-//! both created one (the oldest wins, the others are deleted).
+//! both created one (the oldest wins, the others are deleted). A create whose answer was
+//! lost is looked up (by digest) before it is tried again, so it never leaves two.
 
 use super::comment::{digest_of, is_ours, Rendered};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::github::{Comment, GitHubClient};
 use crate::host::Host;
+use crate::http::HttpError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -40,7 +42,22 @@ pub async fn upsert<H: Host>(
         if !create {
             return Ok(None);
         }
-        let created = gh.create_comment(pr, &rendered.body).await?;
+        let created = match gh.create_comment(pr, &rendered.body).await {
+            Ok(c) => c,
+            // The answer was lost, not necessarily the comment: look before writing it again,
+            // so a retry never leaves a second comment behind.
+            Err(Error::Http(HttpError::Uncertain { .. })) => {
+                let now = ours(gh, pr, marker).await?;
+                match now
+                    .into_iter()
+                    .find(|c| digest_of(&c.body) == Some(rendered.digest.as_str()))
+                {
+                    Some(c) => c,
+                    None => gh.create_comment(pr, &rendered.body).await?,
+                }
+            }
+            Err(e) => return Err(e),
+        };
         // Another run for the same PR may have created one at the same time: the oldest
         // stays, every other one goes (each run converges on the same choice).
         let now = ours(gh, pr, marker).await?;
