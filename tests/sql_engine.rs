@@ -23,6 +23,7 @@ fn unreadable_files_get_clear_per_file_errors() {
             file("c.sql", &vec![b' '; 2000]),
             file("d.sql", format!("select 1;{}", " ".repeat(2000)).as_bytes()),
             file("e.sql", b"select 1;"),
+            file("f.sql", b"select 1;\n\0\x01\x02"),
         ],
         &cfg,
     );
@@ -38,8 +39,20 @@ fn unreadable_files_get_clear_per_file_errors() {
         })
     ));
     assert_eq!(errs[4], None);
+    assert_eq!(
+        errs[5],
+        Some(FileError::Binary {
+            offset: 10,
+            line: 2
+        })
+    );
     assert!(a.has_errors());
     assert!(errs[1].as_ref().unwrap().to_string().contains("UTF-8"));
+    let big = errs[3].as_ref().unwrap().to_string();
+    assert!(
+        big.contains("2.0 KB (2009 bytes), over the 1.0 KB limit") && big.contains("`lint-rules`"),
+        "{big}"
+    );
 }
 
 #[test]

@@ -145,13 +145,19 @@ pub fn decode(bytes: &[u8], max: usize) -> Result<&str, FileError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(FileError::Empty);
     }
-    std::str::from_utf8(bytes).map_err(|e| {
-        let offset = e.valid_up_to();
-        FileError::NotUtf8 {
+    let line_at =
+        |offset: usize| 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32;
+    let text = std::str::from_utf8(bytes).map_err(|e| FileError::NotUtf8 {
+        offset: e.valid_up_to(),
+        line: line_at(e.valid_up_to()),
+    })?;
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(FileError::Binary {
             offset,
-            line: 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32,
-        }
-    })
+            line: line_at(offset),
+        });
+    }
+    Ok(text)
 }
 
 fn analyze_file(f: &SourceFile, config: &LintConfig, ctx: &mut Context) -> FileAnalysis {
@@ -177,6 +183,16 @@ fn analyze_file(f: &SourceFile, config: &LintConfig, ctx: &mut Context) -> FileA
     let lexed = lexer::lex(text, section.start, section.end, section.line);
     out.errors.extend(lexed.error);
     let toks = &lexed.tokens;
+    for t in toks.iter().filter(|t| t.kind == lexer::TokKind::PsqlMeta) {
+        if let Some(message) = super::meta::refused(&text[t.start..t.end]) {
+            out.errors.push(SqlError {
+                message,
+                line: t.line,
+                col: t.col,
+                offset: t.start,
+            });
+        }
+    }
     let stmts = split::split(text, toks);
     out.needs_psql = stmts.iter().any(|s| s.kind == StatementKind::PsqlMeta);
 

@@ -11,12 +11,23 @@ use thiserror::Error;
 pub enum FileError {
     #[error("file is empty: a migration with no statements is almost always a mistake (delete it or add SQL)")]
     Empty,
-    #[error("file is {size} bytes, over the {max}-byte limit; raise max-file-size in the lint config if this is intended")]
+    #[error("file is {} ({size} bytes), over the {} limit; if this is intended, raise it with `max-file-size=<size>` in the `lint-rules` input (e.g. `max-file-size={}MB`)", size_text(*size), size_text(*max), size.div_ceil(1024 * 1024))]
     TooLarge { size: usize, max: usize },
     #[error("file is not valid UTF-8 (invalid byte at offset {offset}, line {line}); Postgres migrations must be UTF-8, re-save the file as UTF-8")]
     NotUtf8 { offset: usize, line: u32 },
+    #[error("file contains a NUL byte (offset {offset}, line {line}): it is binary, not SQL, and Postgres would reject it; commit the SQL text instead")]
+    Binary { offset: usize, line: u32 },
     #[error("dbmate migration has no `-- migrate:up` marker, so dbmate would refuse it; add `-- migrate:up` before the SQL")]
     DbmateNoUp,
+}
+
+/// `52428800` → `50.0 MB`, `2048` → `2.0 KB`.
+fn size_text(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// A validation error inside a file: Postgres would reject the file here.

@@ -14,8 +14,51 @@ impl Glob {
         }
     }
 
+    /// A glob of files inside the repository (`migrations-path`), checked: relative,
+    /// never leaving the checkout, and only the syntax [`Glob::matches`] understands (a
+    /// `[0-9]` or `{a,b}` would otherwise match nothing, silently). The error says what
+    /// to write instead.
+    pub fn repository_path(p: &str) -> Result<Glob, String> {
+        let g = Glob::new(p);
+        let pattern = g.pattern.as_str();
+        let example = "e.g. `migrations/**/*.sql`";
+        if pattern.is_empty() {
+            return Err(format!(
+                "is empty: give a glob of migration files, {example}"
+            ));
+        }
+        if pattern.starts_with('/') || pattern.as_bytes().get(1) == Some(&b':') {
+            return Err(format!(
+                "is an absolute path: write it relative to the repository root, {example}"
+            ));
+        }
+        if pattern.split('/').any(|s| s == "..") {
+            return Err(format!(
+                "leaves the repository (`..`): migrations must live in the checkout, {example}"
+            ));
+        }
+        if pattern.contains(['[', ']', '{', '}']) {
+            return Err(format!("uses `[…]` or `{{…}}`, which are not supported: use `*` (any name within a folder), `**` (any number of folders) and `?` (one character), {example}"));
+        }
+        if pattern.split('/').any(|s| s.contains("**") && s != "**") {
+            return Err(format!(
+                "has `**` inside a name: `**` must be a whole path segment, {example}"
+            ));
+        }
+        if pattern.ends_with('/') || pattern.split('/').any(str::is_empty) {
+            return Err(format!(
+                "names a folder (or has an empty segment): add the files' pattern, {example}"
+            ));
+        }
+        Ok(g)
+    }
+
     pub fn matches(&self, path: &str) -> bool {
         let path = path.trim_start_matches("./").replace('\\', "/");
+        // `**` would match `..` segments: a path that climbs out never matches.
+        if path.split('/').any(|s| s == "..") {
+            return false;
+        }
         m(self.pattern.as_bytes(), path.as_bytes())
     }
 }
@@ -68,5 +111,34 @@ mod tests {
         assert!(g("m/?.sql", "m/a.sql"));
         assert!(!g("m/?.sql", "m/ab.sql"));
         assert!(g("./m/a.sql", "m/a.sql"));
+        assert!(!g("m/**/*.sql", "m/../../etc/x.sql"));
+    }
+
+    #[test]
+    fn repository_paths() {
+        for ok in [
+            "migrations/**/*.sql",
+            "./db/migrate/*.sql",
+            "prisma/migrations/*/migration.sql",
+            "*.sql",
+            "m/**",
+        ] {
+            assert!(Glob::repository_path(ok).is_ok(), "{ok}");
+        }
+        for (bad, says) in [
+            ("", "empty"),
+            ("/etc/**/*.sql", "absolute"),
+            ("C:/db/*.sql", "absolute"),
+            ("../x/**", "leaves the repository"),
+            ("migrations/../../x/*.sql", "leaves the repository"),
+            ("migrations/[0-9]*.sql", "not supported"),
+            ("migrations/{a,b}/*.sql", "not supported"),
+            ("migrations/a**/*.sql", "whole path segment"),
+            ("migrations/", "names a folder"),
+            ("migrations//x.sql", "empty segment"),
+        ] {
+            let e = Glob::repository_path(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 }

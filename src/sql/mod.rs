@@ -6,6 +6,8 @@
 //! - `lexer`       sqlparser tokens with byte spans; psql meta-commands and
 //!   COPY data as opaque tokens; real lexical errors only.
 //! - `split`       statements exactly where psql splits them.
+//! - `meta`        psql meta-commands a migration may use (none that reach the
+//!   runner's shell, files or environment).
 //! - `format`      plain / dbmate / Prisma / Flyway / Diesel: UP section,
 //!   transaction declaration, apply order (`order_key`).
 //! - `parse`       per-statement sqlparser parse; failure = "not analysed".
@@ -29,6 +31,7 @@ pub mod glob;
 pub mod ignore;
 pub mod lexer;
 pub mod lint;
+pub mod meta;
 pub mod parse;
 pub mod report;
 pub mod split;
