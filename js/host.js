@@ -1,10 +1,9 @@
 // The Host the Rust core runs on: each method is one call into @actions/core, node:fs or
-// @actions/exec. No decisions are made here; see src/host/mod.rs for the contract.
+// node:child_process. No decisions are made here; see src/host/mod.rs for the contract.
 import { spawn as spawnChild } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
-import * as exec from '@actions/exec';
 
 function walk(root) {
   const entries = [];
@@ -29,25 +28,44 @@ function walk(root) {
   return JSON.stringify(entries);
 }
 
-async function run(commandJson) {
-  const command = JSON.parse(commandJson);
+/** The runner's environment, minus `env_remove`, plus the command's own `env`. */
+function envFor(command) {
   const env = { ...process.env };
+  for (const key of command.env_remove || []) delete env[key];
   for (const [key, value] of command.env) env[key] = value;
-  let stdout = '';
-  let stderr = '';
-  // Argument array, never a shell: untrusted text stays data.
-  const code = await exec.exec(command.program, command.args, {
-    env,
-    cwd: command.cwd || undefined,
-    input: command.stdin == null ? undefined : Buffer.from(command.stdin),
-    silent: !command.stream,
-    ignoreReturnCode: true,
-    listeners: {
-      stdout: (data) => { stdout += data.toString(); },
-      stderr: (data) => { stderr += data.toString(); },
-    },
+  return env;
+}
+
+// Argument array, never a shell: untrusted text stays data. Not @actions/exec: it writes
+// stdin without an error handler, so a program that exits before reading it (a wrong
+// pg-bin-dir, a crashing tool) took the whole action down with an unhandled EPIPE.
+function run(commandJson) {
+  const command = JSON.parse(commandJson);
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const settle = (fn, value) => { if (!settled) { settled = true; fn(value); } };
+    if (command.stream) process.stdout.write(`[command]${[command.program, ...command.args].join(' ')}\n`);
+    const child = spawnChild(command.program, command.args, {
+      env: envFor(command),
+      cwd: command.cwd || undefined,
+      stdio: [command.stdin == null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d) => { stdout += d; if (command.stream) process.stdout.write(d); });
+    child.stderr.on('data', (d) => { stderr += d; if (command.stream) process.stderr.write(d); });
+    child.on('error', (e) => settle(reject, e.message));
+    // 'close' waits for the output pipes; a background grandchild holding them open must
+    // not hang the action, so give up on them 10 s after the exit (as @actions/exec does).
+    child.on('exit', () => setTimeout(() => settle(resolve, JSON.stringify({ code: child.exitCode, stdout, stderr })), 10000).unref());
+    child.on('close', (code) => settle(resolve, JSON.stringify({ code, stdout, stderr })));
+    if (command.stdin != null) {
+      child.stdin.on('error', () => {}); // exited without reading it all: its exit code tells
+      child.stdin.end(command.stdin);
+    }
   });
-  return JSON.stringify({ code, stdout, stderr });
 }
 
 // Background pipelines (Host::spawn): stdout of each process is an OS pipe into the next
@@ -76,8 +94,7 @@ function spawnPipeline(pipelineJson) {
   const p = { children: [], codes: commands.map(() => null), stdout: '', stderr: commands.map(() => ''), left: commands.length, waiters: [] };
   let previous = null;
   commands.forEach((command, i) => {
-    const env = { ...process.env };
-    for (const [key, value] of command.env) env[key] = value;
+    const env = envFor(command);
     const stdin = previous || (command.stdin == null ? 'ignore' : 'pipe');
     const child = spawnChild(command.program, command.args, { env, cwd: command.cwd || undefined, stdio: [stdin, 'pipe', 'pipe'] });
     if (previous) previous.destroy(); // the child has its own copy of the pipe's read end

@@ -22,6 +22,10 @@ pub struct Command {
     /// Extra environment on top of the runner's own. Secrets (PGPASSWORD) travel here,
     /// never in `args`, where `ps` would show them.
     pub env: Vec<(String, String)>,
+    /// Variables of the runner's environment NOT passed on: the runner hands the action
+    /// its inputs as `INPUT_<NAME>`, secrets included, and a program we start (the
+    /// user's `migrate-command`, psql) has no business seeing them.
+    pub env_remove: Vec<String>,
     pub cwd: Option<String>,
     /// Bytes fed to the process's stdin (then closed).
     pub stdin: Option<String>,
@@ -55,6 +59,18 @@ impl Command {
         self.env.push((key.into(), value.into()));
         self
     }
+    /// Do not pass `key` on from the runner's environment.
+    pub fn env_remove(mut self, key: impl Into<String>) -> Self {
+        self.env_remove.push(key.into());
+        self
+    }
+    /// Do not pass on the action's secret inputs (`INPUT_NEON-API-KEY`, …; see
+    /// [`crate::SECRET_INPUTS`]): what the program needs is given to it explicitly.
+    pub fn without_secret_inputs(mut self) -> Self {
+        self.env_remove
+            .extend(crate::SECRET_INPUTS.iter().map(|name| input_env_name(name)));
+        self
+    }
     pub fn stdin(mut self, input: impl Into<String>) -> Self {
         self.stdin = Some(input.into());
         self
@@ -67,6 +83,12 @@ impl Command {
         self.hold_stdin = true;
         self
     }
+}
+
+/// The variable the runner passes input `name` in: `INPUT_` + the name upper-cased, spaces
+/// as `_`, hyphens kept (`neon-api-key` → `INPUT_NEON-API-KEY`).
+pub fn input_env_name(name: &str) -> String {
+    format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
 }
 
 /// Where a background pipeline ([`Host::spawn`]) is: the output so far and, once every

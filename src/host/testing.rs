@@ -200,6 +200,29 @@ impl Host for TestHost {
     fn kill(&self, _handle: u32) {}
 }
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::host::Host;
+
+    #[tokio::test]
+    async fn removed_variables_do_not_reach_the_process() {
+        std::env::set_var("INPUT_NEON-API-KEY", "napi_inherited");
+        let host = TestHost::new();
+        let cmd = Command::new("/usr/bin/env")
+            .env("DATABASE_URL", "postgresql://x")
+            .without_secret_inputs();
+        assert!(cmd.env_remove.contains(&"INPUT_NEON-API-KEY".to_string()));
+        let out = host.run(&cmd).await.unwrap();
+        assert!(
+            out.stdout.contains("DATABASE_URL=postgresql://x"),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains("napi_inherited"), "{}", out.stdout);
+    }
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn run_pipeline_real(pipeline: &[Command]) -> Result<ProcessStatus, HostError> {
     use std::process::Stdio;
@@ -211,6 +234,9 @@ fn run_pipeline_real(pipeline: &[Command]) -> Result<ProcessStatus, HostError> {
             .envs(command.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        for key in &command.env_remove {
+            cmd.env_remove(key);
+        }
         match previous.take() {
             Some(out) => cmd.stdin(Stdio::from(out)),
             None if command.stdin.is_some() => cmd.stdin(Stdio::piped()),
@@ -268,6 +294,9 @@ fn run_real(command: &Command) -> Result<ProcessOutput, HostError> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    for key in &command.env_remove {
+        cmd.env_remove(key);
+    }
     if let Some(cwd) = &command.cwd {
         cmd.current_dir(cwd);
     }
