@@ -15,6 +15,11 @@ pub struct Range {
     pub pr: Option<u64>,
 }
 
+/// A full commit id (SHA-1 or SHA-256, hex).
+pub fn is_commit_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub fn range(event: &Event) -> Option<Range> {
     if let Some(pr) = event.pull_request() {
         return Some(Range {
@@ -51,17 +56,27 @@ pub async fn changed_files<H: Host>(
     let r = range(event)?;
     let git = Command {
         cwd: Some(workspace.to_string()),
-        ..Command::new("git").args([
-            "diff",
-            "--name-only",
-            "--no-renames",
-            "-z",
-            &r.base,
-            &r.head,
-            "--",
-        ])
+        ..Command::new("git")
+            .args([
+                "diff",
+                "--name-only",
+                "--no-renames",
+                "-z",
+                &r.base,
+                &r.head,
+                "--",
+            ])
+            .without_secret_inputs()
     };
-    if let Ok(out) = rt.host.run(&git).await {
+    // Commit ids from the payload go into git's argv: only ever as commit ids, never as
+    // something git would read as an option.
+    let git_ok = is_commit_id(&r.base) && is_commit_id(&r.head);
+    let out = if git_ok {
+        rt.host.run(&git).await.ok()
+    } else {
+        None
+    };
+    if let Some(out) = out {
         if out.success() {
             return Some(
                 out.stdout
@@ -101,6 +116,26 @@ pub async fn changed_files<H: Host>(
                 "Could not list the files of this merge (git history is not in the checkout and the GitHub API said: {e}); the summary cannot say which migrations arrived with it. Use `fetch-depth: 0` in actions/checkout to avoid the API call."
             ));
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_commit_id;
+
+    #[test]
+    fn only_commit_ids_reach_git() {
+        assert!(is_commit_id("0399e24b91ba9b8429db7957f167535b8bba1ad6"));
+        assert!(is_commit_id(&"a".repeat(64)));
+        for bad in [
+            "",
+            "HEAD",
+            "--output=/tmp/x",
+            "0399e24",
+            "0399e24b91ba9b8429db7957f167535b8bba1ad-",
+        ] {
+            assert!(!is_commit_id(bad), "{bad}");
         }
     }
 }

@@ -64,6 +64,27 @@ fn is_down_or_undo(path: &str, format: MigrationFormat) -> bool {
         || name.ends_with(".down.sql")
 }
 
+/// Why the symbolic link at `rel` (resolved by the host to `target`) must not be read as
+/// a migration, or `None` when it stays inside the checkout. Reading through it would put
+/// someone else's file (another checkout, `/proc/self/environ`, `.git/config` with the
+/// checkout's token) into psql, the log and the PR comment.
+pub fn symlink_problem(rel: &str, target: Option<&str>, workspace: &str) -> Option<String> {
+    let workspace = workspace.trim_end_matches('/');
+    let git = format!("{workspace}/.git");
+    match target {
+        Some(t) if t == git || t.starts_with(&format!("{git}/")) => Some(format!(
+            "{rel} is a symbolic link into .git/ ({t}), the repository's metadata (it can hold the checkout's credentials); migrations must be files in the repository (replace the link with the file)"
+        )),
+        Some(t) if t.starts_with(&format!("{workspace}/")) => None,
+        Some(t) => Some(format!(
+            "{rel} is a symbolic link to {t}, outside the repository checkout; migrations must live in the repository (replace the link with the file)"
+        )),
+        None => Some(format!(
+            "{rel} is a symbolic link that points nowhere (dangling or a loop); fix or delete it"
+        )),
+    }
+}
+
 pub fn discover<H: Host>(
     rt: &Runtime<H>,
     workspace: &str,
@@ -94,18 +115,8 @@ pub fn discover<H: Host>(
             continue;
         }
         if entry.kind == EntryKind::Symlink {
-            match &entry.target {
-                Some(t) if t.starts_with(&format!("{workspace}/")) => {}
-                Some(t) => {
-                    return Err(Error::Failed(format!(
-                        "{rel} is a symbolic link to {t}, outside the repository checkout; migrations must live in the repository (replace the link with the file)"
-                    )))
-                }
-                None => {
-                    return Err(Error::Failed(format!(
-                        "{rel} is a symbolic link that points nowhere (dangling or a loop); fix or delete it"
-                    )))
-                }
+            if let Some(problem) = symlink_problem(&rel, entry.target.as_deref(), workspace) {
+                return Err(Error::Failed(problem));
             }
         }
         let bytes = rt.host.read_file(&format!("{workspace}/{rel}"))?;
@@ -149,6 +160,20 @@ mod tests {
         assert_eq!(a, checksum(b"\xEF\xBB\xBFselect 1;\r\nselect 2;\r\n"));
         assert_ne!(a, checksum(b"select 1;\nselect 3;\n"));
         assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn symlinks_must_stay_in_the_checkout_and_out_of_git() {
+        let p = |t: Option<&str>| symlink_problem("migrations/x.sql", t, "/ws/");
+        assert_eq!(p(Some("/ws/shared/x.sql")), None);
+        assert!(p(Some("/etc/passwd"))
+            .unwrap()
+            .contains("outside the repository"));
+        assert!(p(Some("/ws-other/x.sql"))
+            .unwrap()
+            .contains("outside the repository"));
+        assert!(p(Some("/ws/.git/config")).unwrap().contains(".git/"));
+        assert!(p(None).unwrap().contains("dangling or a loop"));
     }
 
     #[test]

@@ -94,7 +94,9 @@ fn failure_error<H: Host>(rt: &Runtime<H>, report: &ApplyReport, target: &str) -
 
 pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
     let s = settings::read(&rt.host)?;
-    let event = Event::load(&rt.host).ok();
+    // An unreadable event is an error, not "no event": it is what says whether a pull
+    // request was merged, and applying an unmerged one to production is not a default.
+    let event = Some(Event::load(&rt.host)?);
     if let Some(pr) = event.as_ref().and_then(|e| e.pull_request()) {
         if !pr.merged {
             rt.notice(&format!(
@@ -329,17 +331,22 @@ async fn custom_command<H: Host>(
     s: &settings::Settings,
     argv: &[String],
 ) -> Result<()> {
-    let command = |url: &str| Command {
-        program: argv[0].clone(),
-        args: argv[1..].to_vec(),
-        env: vec![
-            ("DATABASE_URL".into(), url.to_string()),
-            ("DIRECT_URL".into(), url.to_string()),
-        ],
-        cwd: Some(s.workspace.clone()),
-        stdin: None,
-        stream: true,
-        ..Default::default()
+    // The tool gets the URL it works on, and none of the action's secret inputs (the
+    // Neon API key, the GitHub token, …) that the runner left in the environment.
+    let command = |url: &str| {
+        Command {
+            program: argv[0].clone(),
+            args: argv[1..].to_vec(),
+            env: vec![
+                ("DATABASE_URL".into(), url.to_string()),
+                ("DIRECT_URL".into(), url.to_string()),
+            ],
+            cwd: Some(s.workspace.clone()),
+            stdin: None,
+            stream: true,
+            ..Default::default()
+        }
+        .without_secret_inputs()
     };
     if s.dry_run {
         rt.info(&format!(

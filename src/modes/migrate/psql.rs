@@ -52,7 +52,25 @@ pub fn candidates(entries: &[crate::host::DirEntry], root: &str) -> Vec<(u32, St
 
 pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<Client> {
     let paths: Vec<String> = match bin_dir {
-        Some(dir) => vec![format!("{}/psql", dir.trim_end_matches('/'))],
+        Some(dir) => {
+            let dir = dir.trim_end_matches('/');
+            let has_psql = rt.host.walk(dir).map(|entries| {
+                entries
+                    .iter()
+                    .any(|e| e.path == "psql" && e.kind != EntryKind::Dir)
+            });
+            match has_psql {
+                Ok(true) => vec![format!("{dir}/psql")],
+                Ok(false) => return Err(Error::input(
+                    "pg-bin-dir",
+                    format!("`{dir}` has no psql in it: set it to the directory holding the PostgreSQL client (e.g. {DEFAULT_ROOT}/16/bin), or leave it empty to use the newest under {DEFAULT_ROOT}"),
+                )),
+                Err(_) => return Err(Error::input(
+                    "pg-bin-dir",
+                    format!("`{dir}` is not a directory on the runner: set it to the directory holding the PostgreSQL client (e.g. {DEFAULT_ROOT}/16/bin), or leave it empty to use the newest under {DEFAULT_ROOT}"),
+                )),
+            }
+        }
         None => match rt.host.walk(DEFAULT_ROOT) {
             Ok(entries) => candidates(&entries, DEFAULT_ROOT)
                 .into_iter()
@@ -68,7 +86,7 @@ pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<C
     };
     let out = rt
         .host
-        .run(&Command::new(&path).arg("--version"))
+        .run(&Command::new(&path).arg("--version").without_secret_inputs())
         .await
         .map_err(|e| {
             Error::Failed(format!(
@@ -126,6 +144,7 @@ impl Conn {
             .arg(&self.url)
             .env("PGAPPNAME", "neon-gitops")
             .env("PGCONNECT_TIMEOUT", "30")
+            .without_secret_inputs()
             .stdin(script);
         if let Some(p) = &self.password {
             cmd = cmd.env("PGPASSWORD", p);

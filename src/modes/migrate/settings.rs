@@ -52,6 +52,16 @@ pub struct Settings {
     pub apply: ApplySettings,
 }
 
+/// `migrations-path`, checked: a glob of files inside the checkout (both modes).
+pub fn migrations_path<H: Host>(inputs: &Inputs<'_, H>) -> Result<String> {
+    let raw = inputs
+        .optional("migrations-path")
+        .unwrap_or_else(|| "migrations/**/*.sql".into());
+    crate::sql::glob::Glob::repository_path(&raw)
+        .map_err(|e| Error::input("migrations-path", format!("`{raw}` {e}")))?;
+    Ok(raw)
+}
+
 pub fn read<H: Host>(host: &H) -> Result<Settings> {
     let inputs = Inputs::new(host);
     let database_url = inputs.required(
@@ -113,9 +123,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
     };
     Ok(Settings {
         database_url,
-        migrations_glob: inputs
-            .optional("migrations-path")
-            .unwrap_or_else(|| "migrations/**/*.sql".into()),
+        migrations_glob: migrations_path(&inputs)?,
         workspace: host
             .env("GITHUB_WORKSPACE")
             .filter(|w| !w.is_empty())
