@@ -60,7 +60,7 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
             .http
             .send(self.rt, &Request { method, path, body })
             .await
-            .map_err(explain)?;
+            .map_err(|e| explain(e, &self.project_id))?;
         if response.body.trim().is_empty() {
             return Ok(Value::Null);
         }
@@ -451,7 +451,21 @@ fn operation_failed(op: &Operation) -> Error {
 }
 
 /// Turn the statuses users hit most into instructions.
-fn explain(error: HttpError) -> Error {
+fn explain(error: HttpError, project_id: &str) -> Error {
+    // A wrong project id answers 404 on every path below it; callers read a 404 as "that
+    // branch is gone" (success on delete), so it must not stay a plain 404.
+    if let HttpError::Status {
+        status: 404,
+        message,
+        ..
+    } = &error
+    {
+        if message.to_ascii_lowercase().contains("project not found") {
+            return Error::Failed(format!(
+                "Neon API answered 404: project `{project_id}` not found; check the `neon-project-id` input (Neon console → Project settings → General → Project ID) and that `neon-api-key` belongs to the organization that owns it"
+            ));
+        }
+    }
     match error.status() {
         Some(401) => Error::Failed(
             "Neon API rejected the API key (401): check the `neon-api-key` secret (Neon console → Account settings → API keys)".into(),

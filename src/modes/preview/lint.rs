@@ -8,7 +8,9 @@ use super::settings::{FailOn, Settings};
 use crate::error::Result;
 use crate::event::PullRequest;
 use crate::github::GitHubClient;
-use crate::host::{Annotation, Command, Host, Level};
+use crate::host::{Annotation, Command, DirEntry, EntryKind, Host, Level};
+use crate::modes::migrate::changes::is_commit_id;
+use crate::modes::migrate::discover::{base_dir, symlink_problem};
 use crate::runtime::Runtime;
 use crate::sql::format;
 use crate::sql::glob::Glob;
@@ -45,22 +47,25 @@ async fn changed_paths<H: Host>(
             )),
         }
     }
-    // A full checkout (fetch-depth: 0) has both commits: ask git, never a shell.
-    if pr.base_sha.is_empty() || pr.head_sha.is_empty() {
+    // A full checkout (fetch-depth: 0) has both commits: ask git, never a shell, and
+    // only with commit ids (nothing from the payload that git could read as an option).
+    if !is_commit_id(&pr.base_sha) || !is_commit_id(&pr.head_sha) {
         return None;
     }
     let out = rt
         .host
         .run(&Command {
             cwd: Some(settings.workspace.clone()),
-            ..Command::new("git").args([
-                "diff",
-                "--name-only",
-                "--diff-filter=d",
-                "-z",
-                &format!("{}...{}", pr.base_sha, pr.head_sha),
-                "--",
-            ])
+            ..Command::new("git")
+                .args([
+                    "diff",
+                    "--name-only",
+                    "--diff-filter=d",
+                    "-z",
+                    &format!("{}...{}", pr.base_sha, pr.head_sha),
+                    "--",
+                ])
+                .without_secret_inputs()
         })
         .await
         .ok()?;
@@ -73,18 +78,60 @@ async fn changed_paths<H: Host>(
     })
 }
 
-/// The changed files under `migrations-path`, read from the checkout, in apply order.
+/// Why `path` (relative to the repository root) must not be read: it is, or lies below, a
+/// symbolic link out of the checkout or into `.git/` (`entries`: the walk of `base`).
+fn unsafe_link(path: &str, base: &str, entries: &[DirEntry], workspace: &str) -> Option<String> {
+    let rel = if base.is_empty() {
+        path
+    } else {
+        path.strip_prefix(base)?.strip_prefix('/')?
+    };
+    let mut prefix = String::new();
+    for segment in rel.split('/') {
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(segment);
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.path == prefix && e.kind == EntryKind::Symlink)
+        {
+            let shown = if base.is_empty() {
+                prefix.clone()
+            } else {
+                format!("{base}/{prefix}")
+            };
+            return symlink_problem(&shown, e.target.as_deref(), workspace);
+        }
+    }
+    None
+}
+
+/// The changed files under `migrations-path`, read from the checkout, in apply order, and
+/// the ones refused because reading them would follow a link out of the checkout.
 fn changed_migrations<H: Host>(
     rt: &Runtime<H>,
     settings: &Settings,
     changed: &[String],
-) -> Vec<SourceFile> {
+) -> (Vec<SourceFile>, Vec<(String, String)>) {
     let glob = Glob::new(&settings.migrations_path);
     let workspace = settings.workspace.trim_end_matches('/');
+    let base = base_dir(&settings.migrations_path);
+    let root = if base.is_empty() {
+        workspace.to_string()
+    } else {
+        format!("{workspace}/{base}")
+    };
+    let entries = rt.host.walk(&root).unwrap_or_default();
+    let mut refused = Vec::new();
     let mut files: Vec<(format::OrderKey, SourceFile)> = changed
         .iter()
         .filter(|p| glob.matches(p))
         .filter_map(|path| {
+            if let Some(problem) = unsafe_link(path, &base, &entries, workspace) {
+                refused.push((path.clone(), problem));
+                return None;
+            }
             let bytes = match rt.host.read_file(&format!("{workspace}/{path}")) {
                 Ok(b) => b,
                 Err(e) => {
@@ -104,7 +151,7 @@ fn changed_migrations<H: Host>(
         })
         .collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    files.into_iter().map(|(_, f)| f).collect()
+    (files.into_iter().map(|(_, f)| f).collect(), refused)
 }
 
 pub fn blocks(severity: Severity, fail_on: FailOn) -> bool {
@@ -180,8 +227,19 @@ pub async fn run<H: Host>(
         rt.warning("Lint skipped: the PR's changed files are unknown (no `github-token` and no git history in the checkout)");
         return Ok(None);
     };
-    let files = changed_migrations(rt, settings, &changed);
-    if files.is_empty() {
+    let (files, refused) = changed_migrations(rt, settings, &changed);
+    for (path, problem) in &refused {
+        rt.annotate(
+            Level::Error,
+            &Annotation {
+                message: format!("{problem}. The file was not read."),
+                title: Some("symbolic link out of the repository".into()),
+                file: Some(path.clone()),
+                ..Default::default()
+            },
+        );
+    }
+    if files.is_empty() && refused.is_empty() {
         rt.info(&format!(
             "Lint: the PR changes no file matching `migrations-path: {}`",
             settings.migrations_path
@@ -189,7 +247,9 @@ pub async fn run<H: Host>(
         return Ok(None);
     }
     let analysis = analyze(&files, &settings.lint);
-    let blocking = annotate(rt, &analysis, settings.fail_on);
+    // A link out of the checkout fails the step whatever `fail-on` says: it is not a
+    // finding about SQL but a file that is not in the repository.
+    let blocking = annotate(rt, &analysis, settings.fail_on) + refused.len();
     let markdown = report::markdown(
         &analysis,
         &MarkdownOptions {
@@ -253,6 +313,30 @@ pub fn findings_json(analysis: Option<&Analysis>) -> String {
 mod tests {
     use super::*;
     use crate::sql::LintConfig;
+
+    #[test]
+    fn links_out_of_the_checkout_are_not_read() {
+        let link = |path: &str, target: Option<&str>| DirEntry {
+            path: path.into(),
+            kind: EntryKind::Symlink,
+            size: 0,
+            target: target.map(str::to_string),
+        };
+        let entries = [
+            link("env.sql", Some("/proc/self/environ")),
+            link("ext", Some("/elsewhere")),
+            link("shared.sql", Some("/ws/shared/a.sql")),
+        ];
+        let check = |p: &str| unsafe_link(p, "migrations", &entries, "/ws");
+        assert!(check("migrations/env.sql")
+            .unwrap()
+            .contains("outside the repository"));
+        assert!(check("migrations/ext/a.sql")
+            .unwrap()
+            .starts_with("migrations/ext is a symbolic link"));
+        assert_eq!(check("migrations/shared.sql"), None);
+        assert_eq!(check("migrations/plain.sql"), None);
+    }
 
     #[test]
     fn fail_on() {

@@ -36,6 +36,11 @@ pub use crate::neon::connect::pooled_host;
 pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
     let mut settings = settings::read(&rt.host)?;
     let event = Event::load(&rt.host)?;
+    if event.pull_request().is_none() && event.payload.get("pull_request").is_some() {
+        return Err(Error::Event(
+            "the `pull_request` event payload at GITHUB_EVENT_PATH has no pull request number; it is not what GitHub sends (was it edited or truncated?): re-run the workflow from a pull request".into(),
+        ));
+    }
     let pr = event.pull_request().ok_or_else(|| {
         Error::Event(format!(
             "mode: preview runs on `pull_request` events, but this run was triggered by `{}`; add `on: pull_request: types: [opened, reopened, synchronize, closed]` to the workflow",

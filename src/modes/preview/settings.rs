@@ -129,9 +129,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             Some(_) => Some(inputs.bool("reset-on-push", true)?),
             None => None,
         },
-        migrations_path: inputs
-            .optional("migrations-path")
-            .unwrap_or_else(|| DEFAULT_MIGRATIONS_PATH.into()),
+        migrations_path: crate::modes::migrate::settings::migrations_path(&inputs)?,
         migrations,
         fail_on,
         lint,
