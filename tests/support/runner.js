@@ -497,7 +497,8 @@ function makeTempRoot() {
  *   (SIGTERM), post, state (the main step's `state`, handed over as STATE_*), keep
  *   (leave the temp dirs), nodePath (node 24 from node_modules by default).
  *
- * Result: { code, signal, timedOut, killed, failed, stdout, stderr, durationMs, entry,
+ * Result: { code, signal, timedOut, killed, failed, stdout, stderr, durationMs, peakRssKb
+ *   (the node process's VmHWM, sampled while it runs; null where /proc has none), entry,
  *   commands, masks, maskValues, annotations, errors, outputs, outputEntries, state,
  *   env, path, summary, summaryBytes, lines, timeline, runnerMessages, githubToken,
  *   inputEnv, childEnv, tempDirs }. See interpret() for the parsed parts.
@@ -679,6 +680,7 @@ async function runAction(opts = {}) {
       stdout: stdoutText,
       stderr: stderrText,
       durationMs: raw.durationMs,
+      peakRssKb: raw.peakRssKb,
       entry,
       githubToken,
       inputEnv,
@@ -735,6 +737,15 @@ function execute({ nodePath, script, cwd, env, files, timeoutMs, killAfterMs, ki
       child.kill(signal);
     };
     let lastStdout = 0;
+    // Peak RSS: VmHWM only grows, so the last reading before exit is the peak (bar the
+    // final POLL_MS). Linux only; elsewhere it stays null.
+    let peakRssKb = null;
+    const readPeakRss = () => {
+      try {
+        const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakRssKb = Math.max(peakRssKb || 0, Number(m[1]));
+      } catch { /* exited, or no /proc */ }
+    };
     const sample = () => {
       const s = { stderr: size(files.stderr), output: size(files.output), state: size(files.state), env: size(files.env) };
       s.stdout = size(files.stdout); // read last: see module comment
@@ -748,7 +759,7 @@ function execute({ nodePath, script, cwd, env, files, timeoutMs, killAfterMs, ki
         if (typeof killOn === 'string' ? text.includes(killOn) : killOn.test(text)) kill(killSignal);
       }
     };
-    const poll = setInterval(sample, POLL_MS);
+    const poll = setInterval(() => { readPeakRss(); sample(); }, POLL_MS);
     const killTimer = killAfterMs != null ? setTimeout(() => kill(killSignal), killAfterMs) : null;
     const timeoutTimer = setTimeout(() => {
       timedOut = true;
@@ -762,7 +773,7 @@ function execute({ nodePath, script, cwd, env, files, timeoutMs, killAfterMs, ki
       clearTimeout(timeoutTimer);
       sample();
       if (err) reject(err);
-      else resolve({ code, signal, samples, timedOut, killed, durationMs: Date.now() - started });
+      else resolve({ code, signal, samples, timedOut, killed, durationMs: Date.now() - started, peakRssKb });
     };
     child.once('error', (err) => finish(err));
     child.once('exit', (code, signal) => finish(null, code, signal));
