@@ -35,9 +35,11 @@ pub struct Column {
     pub generated: bool,
 }
 
-/// Ordinary tables and leaf partitions of user schemas (not extension members, not temp).
-/// Partitioned parents hold no rows of their own, so counting them would count twice.
-pub const TABLES_SQL: &str = r#"SELECT n.nspname, c.relname
+/// Ordinary tables and leaf partitions of user schemas (not extension members, not temp),
+/// with their size on disk (heap + TOAST, no indexes: what a copy moves), which decides how
+/// the data is spread over parallel streams. Partitioned parents hold no rows of their
+/// own, so counting them would count twice.
+pub const TABLES_SQL: &str = r#"SELECT n.nspname, c.relname, coalesce(pg_catalog.pg_table_size(c.oid), 0)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND c.relpersistence <> 't'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
@@ -87,6 +89,14 @@ pub fn parse_tables(out: &str) -> Vec<Table> {
             schema: r[0].to_string(),
             name: r[1].to_string(),
         })
+        .collect()
+}
+
+/// The third column of `TABLES_SQL`, in the same order as `parse_tables`.
+pub fn parse_table_sizes(out: &str) -> Vec<u64> {
+    rows(out)
+        .filter(|r| r.len() >= 2)
+        .map(|r| r.get(2).and_then(|v| v.parse().ok()).unwrap_or(0))
         .collect()
 }
 
@@ -160,6 +170,9 @@ mod tests {
     #[test]
     fn parsers() {
         assert_eq!(parse_tables("public\tusers\napp\torders\n").len(), 2);
+        let out = "public\tusers\t8192\napp\torders\t\n";
+        assert_eq!(parse_tables(out).len(), 2);
+        assert_eq!(parse_table_sizes(out), vec![8192, 0]);
         let cols = parse_columns("email\tcharacter varying(100)\tt\tf\n");
         assert!(cols[0].not_null && !cols[0].generated);
         assert_eq!(

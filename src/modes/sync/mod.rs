@@ -57,7 +57,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
 
 impl<H: Host> Job<'_, H> {
     /// The phases in order (the module doc above says what each does). `enter` names the
-    /// phase a failure is reported in; the copy enters its own steps (schema, data, …).
+    /// phase a failure is reported in.
     async fn sync(&mut self) -> Result<()> {
         self.rt.info("── preparation"); // the phase a new Job starts in
         let prepared = self.prepare().await?;
@@ -68,10 +68,15 @@ impl<H: Host> Job<'_, H> {
         self.enter("staging");
         let staging = self.create_staging(&prepared).await?;
 
-        self.copy(&snapshot, &staging, prepared.jobs).await?;
+        // The copy enters its own steps (schema, data, …, indexes and constraints).
+        // Staging's rows are final once loaded: they are counted while indexes are built.
+        let jobs = prepared.jobs;
+        let archive = self.copy_rows(&snapshot, &staging, jobs).await?;
+        let counting = self.start_staging_counts(&snapshot, &staging.conn).await?;
+        self.build_indexes(&archive, &staging, jobs).await?;
 
         self.enter("verification");
-        self.verify(&snapshot, &staging.conn).await?;
+        self.verify(&snapshot, &staging.conn, counting).await?;
 
         self.enter("swap");
         self.swap(prepared.twin.as_ref()).await?;

@@ -47,6 +47,8 @@ pub struct Settings {
     pub pg_bin_dir: Option<String>,
     pub slack_webhook_url: Option<String>,
     pub transfer: Transfer,
+    /// Tables at least this big get a data stream of their own (dump::plan_streams).
+    pub own_stream_min_bytes: u64,
     pub temp_dir: String,
 }
 
@@ -119,6 +121,11 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         pg_bin_dir: inputs.optional("pg-bin-dir"),
         slack_webhook_url: inputs.optional("slack-webhook-url"),
         transfer,
+        // Tests set it low to exercise several streams on small tables.
+        own_stream_min_bytes: host
+            .env("NEON_GITOPS_SYNC_STREAM_MIN_BYTES")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(super::dump::OWN_STREAM_MIN_BYTES),
         temp_dir: host
             .env("RUNNER_TEMP")
             .filter(|d| !d.is_empty())

@@ -25,7 +25,12 @@ class Backing {
   constructor(pg) {
     this.pg = pg;
     this.queue = Promise.resolve();
-    this.clones = { template: 0, dump: 0 }; // how branches were copied (for tests and debugging)
+    // How branches were copied (for tests and debugging), and how long the copies and
+    // drops took: real Neon branches and restores are copy-on-write and deletes are
+    // metadata, so benchmarks report this time apart from the code under test's own.
+    this.clones = { template: 0, dump: 0, ms: 0, dropMs: 0 };
+    /** One entry per copy or drop: { op: 'clone'|'drop', method, source, target, startedAt, ms }. */
+    this.timings = [];
   }
 
   /** Run fn after every earlier backing call finished. */
@@ -79,6 +84,7 @@ class Backing {
    */
   clone(source, target, owner, { mode = 'parent-data' } = {}) {
     return this.serial(async () => {
+      const startedAt = Date.now();
       const lsn = (await this.psql('SELECT pg_current_wal_lsn()')).trim();
       let method = 'dump';
       if (mode === 'parent-data') {
@@ -105,7 +111,11 @@ class Backing {
         }
       }
       this.clones[method]++;
-      return { oid: await this.oid(target), lsn, method };
+      const oid = await this.oid(target);
+      const ms = Date.now() - startedAt;
+      this.clones.ms += ms;
+      this.timings.push({ op: 'clone', method, source, target, startedAt, ms });
+      return { oid, lsn, method };
     });
   }
 
@@ -133,7 +143,14 @@ class Backing {
   drop(physical) {
     // WITH (FORCE) terminates remaining sessions, like Neon breaking connections
     // when a branch goes away.
-    return this.serial(() => this.psql(`DROP DATABASE IF EXISTS ${quoteIdent(physical)} WITH (FORCE)`));
+    return this.serial(async () => {
+      const startedAt = Date.now();
+      const out = await this.psql(`DROP DATABASE IF EXISTS ${quoteIdent(physical)} WITH (FORCE)`);
+      const ms = Date.now() - startedAt;
+      this.clones.dropMs += ms;
+      this.timings.push({ op: 'drop', method: 'drop', source: physical, target: null, startedAt, ms });
+      return out;
+    });
   }
 
   /** Kick every session connected to this database (computes restart on restore). */

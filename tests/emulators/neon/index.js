@@ -124,8 +124,11 @@ async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(1
       connections: ctx.connections,
       expired: ctx.expired,
       debug: ctx.debug,
-      /** How branch copies were made so far: { template, dump }. */
+      /** How branch copies were made so far: { template, dump } counts, plus the time
+       *  spent copying (ms) and dropping (dropMs) physical databases. */
       cloneStats: ctx.backing.clones,
+      /** Each copy/drop of a physical database: { op, method, source, target, startedAt, ms }. */
+      storageTimings: ctx.backing.timings,
       /** Current branches in the API's shape (operations advanced to now). */
       branches() {
         ctx.ops.refresh();

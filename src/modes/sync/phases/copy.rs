@@ -4,15 +4,21 @@
 //! 1. schema: the archive's table of contents filtered for a managed target (plan.rs),
 //!    then pre-data (tables, types, functions) restored;
 //! 2. data through the fast path (dump.rs: `stream` or `directory`), without indexes or
-//!    constraints yet: loading into bare tables is what makes a restore fast;
+//!    constraints yet: loading into bare tables is what makes a restore fast. `stream`
+//!    runs up to `jobs` `pg_dump | pg_restore` pipelines side by side (the biggest tables
+//!    get their own), since one pipeline loads one table at a time into one backend;
 //! 3. masked tables, row by row through `COPY (SELECT masked…)`;
 //! 4. sequences moved forward where rows were copied outside pg_dump;
 //! 5. post-data (indexes, constraints, triggers, matview refreshes), `jobs` at a time.
 //!
+//! `Job::sync` runs 1–4 (`copy_rows`), starts verification's staging counts, then 5
+//! (`build_indexes`): the rows are final once loaded, so they are counted while the
+//! indexes are built instead of after.
+//!
 //! Every pg_restore runs with `--exit-on-error`: an error fails the sync and shows the
 //! statement, instead of the seed script's "exit 1 whatever happened".
 
-use super::super::catalog::{self, quote_ident, quote_literal};
+use super::super::catalog::{self, quote_ident, quote_literal, Table};
 use super::super::dump::{self, Transfer};
 use super::super::job::{Job, PROGRESS_MS};
 use super::super::pg::{self, pipeline_error, query, Conn};
@@ -26,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::host::{Host, ProcessStatus};
 
 /// The schema archive and the filtered list of its entries to restore.
-struct Archive {
+pub struct Archive {
     /// A custom-format file (`stream`) or a dump directory (`directory`).
     path: String,
     /// `pg_restore -L` list: the TOC minus what a managed target refuses.
@@ -34,7 +40,13 @@ struct Archive {
 }
 
 impl<H: Host> Job<'_, H> {
-    pub async fn copy(&mut self, snap: &Snapshot, staging: &Staged, jobs: u64) -> Result<()> {
+    /// Schema, data, masked tables, sequences: every row staging will hold.
+    pub async fn copy_rows(
+        &mut self,
+        snap: &Snapshot,
+        staging: &Staged,
+        jobs: u64,
+    ) -> Result<Archive> {
         self.enter("schema");
         // Per run, so equal values hash equally within a sync but not across syncs.
         let salt = format!(
@@ -64,7 +76,16 @@ impl<H: Host> Job<'_, H> {
             self.copy_masked(snap, &staging.conn, &salt).await?;
         }
         self.advance_sequences(snap, &staging.conn).await?;
+        Ok(archive)
+    }
 
+    /// Post-data: indexes, constraints (validated), triggers, matview refreshes.
+    pub async fn build_indexes(
+        &mut self,
+        archive: &Archive,
+        staging: &Staged,
+        jobs: u64,
+    ) -> Result<()> {
         self.enter("indexes and constraints");
         self.run_step(
             "pg_restore (post-data)",
@@ -162,7 +183,8 @@ impl<H: Host> Job<'_, H> {
         Ok(Archive { path, list })
     }
 
-    /// Table data: `pg_dump | pg_restore` (stream) or `pg_restore -j` from the directory.
+    /// Table data: `pg_dump | pg_restore` streams (stream) or `pg_restore -j` from the
+    /// directory.
     async fn copy_data(
         &mut self,
         snap: &Snapshot,
@@ -171,59 +193,118 @@ impl<H: Host> Job<'_, H> {
         jobs: u64,
     ) -> Result<()> {
         let rt = self.rt;
-        let data_tables = snap.tables.len() - snap.selection.exclude_data.len();
-        let (pipeline, names): (Vec<_>, &[&str]) = match self.s.transfer {
-            Transfer::Stream => (
-                vec![
-                    dump::data_stream(self.client(), &snap.source, &snap.id, &snap.selection),
-                    // From stdin: pg_restore cannot run parallel jobs on a pipe.
-                    restore::restore(self.client(), staging, None, None, Section::Data, 1),
-                ],
-                &["pg_dump", "pg_restore"],
-            ),
-            Transfer::Directory => (
-                vec![restore::restore(
-                    self.client(),
-                    staging,
-                    Some(&archive.path),
-                    Some(&archive.list),
-                    Section::Data,
-                    jobs,
-                )],
-                &["pg_restore"],
-            ),
+        let data_tables: Vec<(Table, u64)> = snap
+            .tables
+            .iter()
+            .zip(&snap.sizes)
+            .filter(|(t, _)| !snap.selection.exclude_data.contains(t))
+            .map(|(t, b)| (t.clone(), *b))
+            .collect();
+        let pipelines: Vec<Vec<_>> = match self.s.transfer {
+            Transfer::Stream => {
+                let min = self.s.own_stream_min_bytes;
+                let extra = dump::plan_streams(&data_tables, jobs, min);
+                let elsewhere: Vec<Table> = extra.iter().flatten().cloned().collect();
+                if !extra.is_empty() {
+                    rt.info(&format!(
+                        "data: {} streams; own streams for {}",
+                        extra.len() + 1,
+                        elsewhere
+                            .iter()
+                            .map(Table::display)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                // From stdin: pg_restore cannot run parallel jobs on a pipe; hence streams.
+                let restore =
+                    || restore::restore(self.client(), staging, None, None, Section::Data, 1);
+                let c = self.client();
+                let mut p = vec![vec![
+                    dump::data_stream(c, &snap.source, &snap.id, &snap.selection, &elsewhere),
+                    restore(),
+                ]];
+                for tables in &extra {
+                    p.push(vec![
+                        dump::tables_stream(c, &snap.source, &snap.id, tables),
+                        restore(),
+                    ]);
+                }
+                p
+            }
+            Transfer::Directory => vec![vec![restore::restore(
+                self.client(),
+                staging,
+                Some(&archive.path),
+                Some(&archive.list),
+                Section::Data,
+                jobs,
+            )]],
         };
-        let h = rt.host.spawn(&pipeline)?;
-        self.processes.push(h);
-        let status = self.wait_data(h, staging, data_tables).await;
-        if !status.success() {
-            return Err(pipeline_error(rt, "copying data", names, &status));
+        let names: &[&str] = match self.s.transfer {
+            Transfer::Stream => &["pg_dump", "pg_restore"],
+            Transfer::Directory => &["pg_restore"],
+        };
+        let mut handles = Vec::new();
+        for p in &pipelines {
+            let h = rt.host.spawn(p)?;
+            self.processes.push(h);
+            handles.push(h);
         }
-        Ok(())
+        match self.wait_data(&handles, staging, data_tables.len()).await {
+            None => Ok(()),
+            Some(failed) => Err(pipeline_error(rt, "copying data", names, &failed)),
+        }
     }
 
-    /// Wait for the data pipeline, printing progress (tables started, staging's size).
-    async fn wait_data(&self, handle: u32, staging: &Conn, total: usize) -> ProcessStatus {
+    /// Wait for every data pipeline, printing progress (tables started, staging's size)
+    /// every few seconds. The first pipeline that fails ends the wait (the caller's error
+    /// path kills the others); None when all succeeded.
+    async fn wait_data(
+        &self,
+        handles: &[u32],
+        staging: &Conn,
+        total: usize,
+    ) -> Option<ProcessStatus> {
         let rt = self.rt;
-        loop {
-            let status = rt.host.wait(handle, PROGRESS_MS).await;
-            if status.done {
-                return status;
+        let mut running: Vec<u32> = handles.to_vec();
+        let mut started_tables = vec![0usize; handles.len()];
+        let mut last_progress = rt.host.now_ms();
+        // One pipeline: wait on it alone; several: take turns, briefly, so that a failure
+        // in any of them is seen at once.
+        let slice = if handles.len() == 1 { PROGRESS_MS } else { 100 };
+        while !running.is_empty() {
+            let mut i = 0;
+            while i < running.len() {
+                let h = running[i];
+                let status = rt.host.wait(h, slice).await;
+                let k = handles.iter().position(|x| *x == h).unwrap_or(0);
+                if let Some(s) = status.stderr.last() {
+                    started_tables[k] = restore::tables_started(s);
+                }
+                if status.done {
+                    if !status.success() {
+                        return Some(status);
+                    }
+                    running.remove(i);
+                } else {
+                    i += 1;
+                }
             }
-            let started = status
-                .stderr
-                .last()
-                .map(|s| restore::tables_started(s))
-                .unwrap_or(0);
-            let size = query(rt, self.client(), staging, &["SELECT pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(pg_catalog.current_database()))"])
-                .await
-                .map(|s| s.trim().to_string())
-                .unwrap_or_else(|_| "?".into());
-            rt.info(&format!(
-                "data: {}/{total} tables started, staging holds {size}",
-                started.min(total)
-            ));
+            if !running.is_empty() && rt.host.now_ms() - last_progress >= PROGRESS_MS as f64 {
+                last_progress = rt.host.now_ms();
+                let size = query(rt, self.client(), staging, &["SELECT pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(pg_catalog.current_database()))"])
+                    .await
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_else(|_| "?".into());
+                let started: usize = started_tables.iter().sum();
+                rt.info(&format!(
+                    "data: {}/{total} tables started, staging holds {size}",
+                    started.min(total)
+                ));
+            }
         }
+        None
     }
 
     /// Masked tables, one at a time: production's `COPY (SELECT masked…) TO STDOUT` in the

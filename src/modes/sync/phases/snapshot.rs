@@ -29,6 +29,8 @@ pub struct Snapshot {
     pub source: Conn,
     /// Tables copied (schema at least), in catalog order: the verification's rows.
     pub tables: Vec<Table>,
+    /// Each table's size on disk, as `tables`: spreads the data over parallel streams.
+    pub sizes: Vec<u64>,
     /// What pg_dump is told to take and leave (masked tables' data included in "leave").
     pub selection: Selection,
     pub masked: Vec<MaskedTable>,
@@ -75,11 +77,20 @@ impl<H: Host> Job<'_, H> {
             source,
             id: &id,
         };
-        let all = catalog::parse_tables(&read.query(catalog::TABLES_SQL).await?);
+        let catalog_out = read.query(catalog::TABLES_SQL).await?;
+        let all = catalog::parse_tables(&catalog_out);
+        let all_sizes = catalog::parse_table_sizes(&catalog_out);
         for warning in unmatched_patterns(&self.s, &all) {
             rt.warning(&warning);
         }
         let (tables, mut selection) = select_tables(&self.s, &all);
+        let sizes = tables
+            .iter()
+            .map(|t| {
+                let i = all.iter().position(|a| a == t);
+                i.and_then(|i| all_sizes.get(i).copied()).unwrap_or(0)
+            })
+            .collect();
         let masked = resolve_masks(&self.s, &tables, &mut selection, &read).await?;
         self.report.masked = masked
             .iter()
@@ -113,6 +124,7 @@ impl<H: Host> Job<'_, H> {
             id,
             source: source.clone(),
             tables,
+            sizes,
             selection,
             masked,
             sequences,

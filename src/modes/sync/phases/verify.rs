@@ -2,8 +2,10 @@
 //! against the restored staging database, and sequences. Any difference fails the sync, so
 //! the twin never becomes a copy that lost or gained rows on the way.
 //!
-//! Production's counts were started in the background by the snapshot phase; staging's are
-//! taken here, after the copy, from the database that is about to become the twin.
+//! Both sides are counted in the background, so verification mostly waits for results
+//! that are already there: production's counts start in the snapshot phase and run during
+//! the copy; staging's start once every row is loaded and run while indexes are built
+//! (building indexes, constraints and triggers adds and removes no rows).
 
 use super::super::catalog;
 use super::super::dump::Transfer;
@@ -13,8 +15,16 @@ use super::snapshot::Snapshot;
 use crate::error::{Error, Result};
 use crate::host::Host;
 
+/// The background psql counting staging's rows (None when there are no tables).
+pub struct StagingCounts(Option<u32>);
+
 impl<H: Host> Job<'_, H> {
-    pub async fn verify(&mut self, snap: &Snapshot, staging: &Conn) -> Result<()> {
+    /// Start counting staging's rows: call when every row is loaded.
+    pub async fn start_staging_counts(
+        &mut self,
+        snap: &Snapshot,
+        staging: &Conn,
+    ) -> Result<StagingCounts> {
         let rt = self.rt;
         if let Some(sql) = rt
             .host
@@ -24,6 +34,23 @@ impl<H: Host> Job<'_, H> {
             // Test bed only: simulates someone writing to staging behind our back.
             query(rt, self.client(), staging, &[&sql]).await?;
         }
+        Ok(StagingCounts(match catalog::count_sql(&snap.tables) {
+            Some(sql) => {
+                let h = rt.host.spawn(&[staging.psql(self.client(), &[&sql])])?;
+                self.processes.push(h);
+                Some(h)
+            }
+            None => None,
+        }))
+    }
+
+    pub async fn verify(
+        &mut self,
+        snap: &Snapshot,
+        staging: &Conn,
+        staging_counts: StagingCounts,
+    ) -> Result<()> {
+        let rt = self.rt;
         let source_counts = match snap.counts {
             Some(h) => {
                 let status = pg::wait_with(rt, h, 60_000, |_| {}).await;
@@ -39,15 +66,23 @@ impl<H: Host> Job<'_, H> {
             }
             None => vec![],
         };
-        // Every reader of the snapshot is done: end the session that holds it open.
-        self.kill_background();
-        let staging_counts = match catalog::count_sql(&snap.tables) {
-            Some(sql) => catalog::parse_counts(
-                &query(rt, self.client(), staging, &[&sql]).await?,
-                snap.tables.len(),
-            ),
+        let staging_counts = match staging_counts.0 {
+            Some(h) => {
+                let status = pg::wait_with(rt, h, 60_000, |_| {}).await;
+                if !status.success() {
+                    return Err(pipeline_error(
+                        rt,
+                        "counting rows in staging",
+                        &["psql"],
+                        &status,
+                    ));
+                }
+                catalog::parse_counts(&status.stdout, snap.tables.len())
+            }
             None => vec![],
         };
+        // Every reader of the snapshot is done: end the session that holds it open.
+        self.kill_background();
         self.report.tables = table_rows(snap, &source_counts, &staging_counts);
         let staging_sequences = catalog::parse_sequences(
             &query(rt, self.client(), staging, &[catalog::SEQUENCES_SQL]).await?,
