@@ -8,6 +8,7 @@
 //! - `neon`, `github` — API clients
 //! - `sql`      — migration analysis: split, validate, plan, lint, report (pure)
 //! - `modes`    — preview, migrate, sync
+//! - `pg`       — shared Postgres client concerns (connection errors)
 //! - `url`, `time` — small pure helpers
 
 pub mod error;
@@ -18,6 +19,7 @@ pub mod http;
 pub mod inputs;
 pub mod modes;
 pub mod neon;
+pub mod pg;
 pub mod runtime;
 pub mod sql;
 pub mod time;

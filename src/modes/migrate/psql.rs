@@ -86,7 +86,7 @@ pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<C
     };
     let out = rt
         .host
-        .run(&Command::new(&path).arg("--version").without_secret_inputs())
+        .run(&Command::new(&path).arg("--version"))
         .await
         .map_err(|e| {
             Error::Failed(format!(
@@ -144,7 +144,6 @@ impl Conn {
             .arg(&self.url)
             .env("PGAPPNAME", "neon-gitops")
             .env("PGCONNECT_TIMEOUT", "30")
-            .without_secret_inputs()
             .stdin(script);
         if let Some(p) = &self.password {
             cmd = cmd.env("PGPASSWORD", p);

@@ -56,16 +56,14 @@ async fn changed_paths<H: Host>(
         .host
         .run(&Command {
             cwd: Some(settings.workspace.clone()),
-            ..Command::new("git")
-                .args([
-                    "diff",
-                    "--name-only",
-                    "--diff-filter=d",
-                    "-z",
-                    &format!("{}...{}", pr.base_sha, pr.head_sha),
-                    "--",
-                ])
-                .without_secret_inputs()
+            ..Command::new("git").args([
+                "diff",
+                "--name-only",
+                "--diff-filter=d",
+                "-z",
+                &format!("{}...{}", pr.base_sha, pr.head_sha),
+                "--",
+            ])
         })
         .await
         .ok()?;

@@ -36,7 +36,6 @@ async fn command<H: Host>(
         .args(argv[1..].iter().cloned())
         .env("DATABASE_URL", url)
         .env("DIRECT_URL", url)
-        .without_secret_inputs()
         .streamed();
     cmd.cwd = Some(settings.workspace.clone());
     rt.group(&format!("migrate-command: {raw}"));

@@ -11,6 +11,9 @@ use crate::url::PgUrl;
 pub struct Conn {
     /// What to call it in messages: "production", "staging", "the twin".
     pub label: String,
+    /// The input the URL came from (`source-url`, `target-url`, `twin-branch`): named
+    /// when the connection fails.
+    pub input: String,
     /// The URL without its password: safe for argv.
     pub dsn: String,
     pub password: Option<String>,
@@ -26,12 +29,13 @@ impl Conn {
                 "is not a connection URL: use postgresql://user:password@host[:port]/database[?sslmode=require]",
             )
         })?;
-        Ok(Conn::from_parts(label, parsed))
+        Ok(Conn::from_parts(label, input, parsed))
     }
 
-    fn from_parts(label: &str, url: PgUrl) -> Conn {
+    fn from_parts(label: &str, input: &str, url: PgUrl) -> Conn {
         Conn {
             label: label.to_string(),
+            input: input.to_string(),
             dsn: url.without_password(),
             password: url.password.clone().filter(|p| !p.is_empty()),
             database: url.database.clone(),
@@ -43,7 +47,7 @@ impl Conn {
     pub fn with_database(&self, label: &str, database: &str) -> Conn {
         let mut url = self.url.clone();
         url.database = database.to_string();
-        Conn::from_parts(label, url)
+        Conn::from_parts(label, &self.input, url)
     }
 
     /// Add the connection's environment to a command.

@@ -7,7 +7,7 @@
 
 use super::super::clients::{self, Client};
 use super::super::job::{Job, STATE_CLIENT};
-use super::super::pg::{self, query, Conn};
+use super::super::pg::{self, Conn};
 use super::super::settings::Target;
 use crate::error::{Error, Result};
 use crate::host::{Command, Host};
@@ -45,6 +45,18 @@ impl<H: Host> Job<'_, H> {
         }
         self.client = client;
         let source_major = server_major(rt, self.client(), &source).await?;
+        // Production alone can already rule the client out: say so before anything is
+        // created on the target (on a first sync, the twin branch itself).
+        if self.client().major < source_major
+            && (!self.s.install_client || self.s.pg_bin_dir.is_some())
+        {
+            let servers = format!("production is PostgreSQL {source_major}");
+            return Err(clients::too_old(
+                source_major,
+                &servers,
+                self.client.as_ref(),
+            ));
+        }
         let (target, twin) = self.target_connection().await?;
         let target_major = server_major(rt, self.client(), &target).await?;
         let needed = source_major.max(target_major);
@@ -113,8 +125,22 @@ impl<H: Host> Job<'_, H> {
     }
 }
 
+/// The server's major version. This is the first contact with each server, so a failure
+/// here is a connection problem: reported against the input the URL came from.
 async fn server_major<H: Host>(rt: &Runtime<H>, client: &Client, conn: &Conn) -> Result<u32> {
-    let out = query(rt, client, conn, &["SHOW server_version_num"]).await?;
+    let out = rt
+        .host
+        .run(&conn.psql(client, &["SHOW server_version_num"]))
+        .await?;
+    if !out.success() {
+        return Err(crate::pg::connect_error(
+            &conn.label,
+            &conn.input,
+            &rt.scrub(&conn.dsn),
+            &rt.scrub(&out.stderr),
+        ));
+    }
+    let out = out.stdout;
     clients::parse_server_version_num(&out).ok_or_else(|| {
         Error::Failed(format!(
             "{} reported server_version_num `{}`",

@@ -95,7 +95,9 @@ pub fn stale_staging<'a>(names: &[&'a str], twin: &str, current: &str) -> Vec<&'
 }
 
 /// Restore the twin from staging. A lost response is resolved by looking for the backup
-/// branch the restore creates: present means the restore happened.
+/// branch the restore creates, once the twin has no operation running (a restore whose
+/// answer was lost may still be in progress): present means the restore happened; absent
+/// means it did not, and it is sent again, once, knowing it cannot apply twice.
 pub async fn neon_swap<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
@@ -103,23 +105,30 @@ pub async fn neon_swap<H: Host>(
     staging: &Branch,
     backup: &str,
 ) -> Result<()> {
-    match neon
-        .restore_branch(&twin.id, &staging.id, Some(backup))
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(Error::Http(HttpError::Uncertain { cause, .. })) => {
-            rt.info(&format!("Neon API: the answer to the restore was lost ({cause}); checking whether it happened"));
-            match neon.find_branch_by_name(backup).await? {
-                Some(_) => Ok(()),
-                None => Err(Error::Failed(format!(
-                    "restoring branch {} from staging got no answer and did not happen; the twin is unchanged, re-run the job",
-                    twin.name
-                ))),
+    for attempt in 1..=2 {
+        match neon
+            .restore_branch(&twin.id, &staging.id, Some(backup))
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(Error::Http(HttpError::Uncertain { cause, .. })) => {
+                rt.info(&format!("Neon API: the answer to the restore was lost ({cause}); checking whether it happened"));
+                neon.wait_for_branch_idle(&twin.id).await?;
+                if let Some(preserved) = neon.find_branch_by_name(backup).await? {
+                    neon.wait_for_branch_idle(&preserved.id).await?;
+                    return Ok(());
+                }
+                if attempt == 2 {
+                    return Err(Error::Failed(format!(
+                        "restoring branch {} from staging got no answer twice and did not happen; the twin is unchanged, re-run the job",
+                        twin.name
+                    )));
+                }
             }
+            Err(e) => return Err(e),
         }
-        Err(e) => Err(e),
     }
+    unreachable!("the loop returns on its last attempt")
 }
 
 fn has_children(e: &Error) -> bool {
