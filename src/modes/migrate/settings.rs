@@ -74,11 +74,6 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             "is not a postgres:// or postgresql:// connection URL",
         ));
     }
-    let tracking = TrackingTable::parse(
-        &inputs
-            .optional("tracking-table")
-            .unwrap_or_else(|| "public.neon_gitops_migrations".into()),
-    )?;
     let migrate_command = match inputs.optional("migrate-command") {
         Some(raw) => Some(
             super::argv::split(&raw)
@@ -99,28 +94,6 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
     } else {
         None
     };
-    let lint = LintConfig::from_input(&inputs.get("lint-rules"))
-        .map_err(|e| Error::input("lint-rules", e.to_string()))?;
-    let fail_on = match inputs
-        .choice("fail-on", &["error", "warning", "never"], "error")?
-        .as_str()
-    {
-        "warning" => FailOn::Warning,
-        "never" => FailOn::Never,
-        _ => FailOn::Error,
-    };
-    let env = |k: &str| host.env(k).unwrap_or_default();
-    let run_url = if env("GITHUB_RUN_ID").is_empty() {
-        String::new()
-    } else {
-        format!(
-            "{}/{}/actions/runs/{}",
-            host.env("GITHUB_SERVER_URL")
-                .unwrap_or_else(|| "https://github.com".into()),
-            env("GITHUB_REPOSITORY"),
-            env("GITHUB_RUN_ID")
-        )
-    };
     Ok(Settings {
         database_url,
         migrations_glob: migrations_path(&inputs)?,
@@ -132,23 +105,56 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         rehearse_on_branch,
         migrate_command,
         neon,
-        apply: ApplySettings {
-            tracking,
-            lock_timeout_ms: inputs.duration_ms("lock-timeout", 5000, 3_600_000)?,
-            lock_retries: match inputs.get("lock-retries").as_str() {
-                "0" => 0,
-                _ => inputs.positive_int("lock-retries", 5, 100)?,
-            },
-            lock_wait_ms: inputs.duration_ms("lock-wait", 300_000, 6 * 3_600_000)?,
-            allow_out_of_order: inputs.bool("allow-out-of-order", false)?,
-            baseline: inputs.optional("baseline"),
-            pg_bin_dir: inputs.optional("pg-bin-dir"),
-            applied_by: env("GITHUB_SHA"),
-            run_url,
-            lint,
-            fail_on,
-        },
+        apply: apply_settings(host)?,
     })
+}
+
+/// The engine inputs every mode that applies migrations reads the same way (migrate on
+/// production, preview on its branch, so a preview rehearses exactly what production
+/// will get): tracking table, lock handling, ordering, client, lint rules, `fail-on`, and
+/// what a tracking row records about this run.
+pub fn apply_settings<H: Host>(host: &H) -> Result<ApplySettings> {
+    let inputs = Inputs::new(host);
+    let tracking = TrackingTable::parse(
+        &inputs
+            .optional("tracking-table")
+            .unwrap_or_else(|| "public.neon_gitops_migrations".into()),
+    )?;
+    let lint = LintConfig::from_input(&inputs.get("lint-rules"))
+        .map_err(|e| Error::input("lint-rules", e.to_string()))?;
+    let fail_on = match inputs
+        .choice("fail-on", &["error", "warning", "never"], "error")?
+        .as_str()
+    {
+        "warning" => FailOn::Warning,
+        "never" => FailOn::Never,
+        _ => FailOn::Error,
+    };
+    Ok(ApplySettings {
+        tracking,
+        lock_timeout_ms: inputs.duration_ms("lock-timeout", 5000, 3_600_000)?,
+        lock_retries: match inputs.get("lock-retries").as_str() {
+            "0" => 0,
+            _ => inputs.positive_int("lock-retries", 5, 100)?,
+        },
+        lock_wait_ms: inputs.duration_ms("lock-wait", 300_000, 6 * 3_600_000)?,
+        allow_out_of_order: inputs.bool("allow-out-of-order", false)?,
+        baseline: inputs.optional("baseline"),
+        pg_bin_dir: inputs.optional("pg-bin-dir"),
+        applied_by: host.env("GITHUB_SHA").unwrap_or_default(),
+        run_url: run_url(host).unwrap_or_default(),
+        lint,
+        fail_on,
+    })
+}
+
+/// This workflow run's page, when the runner says where it is.
+pub fn run_url<H: Host>(host: &H) -> Option<String> {
+    let env = |k: &str| host.env(k).filter(|v| !v.is_empty());
+    let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+    let repository = env("GITHUB_REPOSITORY")?;
+    let id = env("GITHUB_RUN_ID")?;
+    Some(format!("{server}/{repository}/actions/runs/{id}"))
 }
 
 #[cfg(test)]

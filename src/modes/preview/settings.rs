@@ -10,9 +10,9 @@ use crate::sql::LintConfig;
 pub const MAX_TTL_MS: u64 = 30 * 86_400_000;
 pub const DEFAULT_MIGRATIONS_PATH: &str = "migrations/**/*.sql";
 
+use crate::modes::migrate::settings::ApplySettings;
 /// Which lint findings fail the step (after everything has been reported).
 pub use crate::modes::migrate::settings::FailOn;
-use crate::modes::migrate::{settings::ApplySettings, tracking::TrackingTable};
 
 /// How migrations are applied to the preview branch.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,43 +68,12 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         }
         None => Migrations::Native,
     };
-    let fail_on = match inputs
-        .choice("fail-on", &["error", "warning", "never"], "error")?
-        .as_str()
-    {
-        "warning" => FailOn::Warning,
-        "never" => FailOn::Never,
-        _ => FailOn::Error,
-    };
-    let lint = LintConfig::from_input(&inputs.get("lint-rules"))
-        .map_err(|e| Error::input("lint-rules", e.to_string()))?;
+    // The engine's inputs are read exactly as mode: migrate reads them, so the preview
+    // rehearses what production will get.
+    let apply = crate::modes::migrate::settings::apply_settings(host)?;
+    let run_url = crate::modes::migrate::settings::run_url(host);
     let env = |k: &str| host.env(k).filter(|v| !v.is_empty());
-    let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
     let repository = env("GITHUB_REPOSITORY").unwrap_or_default();
-    let run_url = env("GITHUB_RUN_ID")
-        .filter(|_| !repository.is_empty())
-        .map(|id| format!("{server}/{repository}/actions/runs/{id}"));
-    let tracking = TrackingTable::parse(
-        &inputs
-            .optional("tracking-table")
-            .unwrap_or_else(|| "public.neon_gitops_migrations".into()),
-    )?;
-    let apply = ApplySettings {
-        tracking,
-        lock_timeout_ms: inputs.duration_ms("lock-timeout", 5000, 3_600_000)?,
-        lock_retries: match inputs.get("lock-retries").as_str() {
-            "0" => 0,
-            _ => inputs.positive_int("lock-retries", 5, 100)?,
-        },
-        lock_wait_ms: inputs.duration_ms("lock-wait", 300_000, 6 * 3_600_000)?,
-        allow_out_of_order: inputs.bool("allow-out-of-order", false)?,
-        baseline: inputs.optional("baseline"),
-        pg_bin_dir: inputs.optional("pg-bin-dir"),
-        applied_by: env("GITHUB_SHA").unwrap_or_default(),
-        run_url: run_url.clone().unwrap_or_default(),
-        lint: lint.clone(),
-        fail_on,
-    };
     Ok(Settings {
         api_key: inputs.get("neon-api-key"),
         project_id: inputs.get("neon-project-id"),
@@ -131,8 +100,8 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         },
         migrations_path: crate::modes::migrate::settings::migrations_path(&inputs)?,
         migrations,
-        fail_on,
-        lint,
+        fail_on: apply.fail_on,
+        lint: apply.lint.clone(),
         run_url,
         apply,
     })
