@@ -64,6 +64,25 @@ pub struct Failure {
     pub invalid_indexes: Vec<String>,
 }
 
+impl Failure {
+    /// What Postgres said: `SQLSTATE: message`, then its DETAIL/HINT/CONTEXT lines.
+    pub fn postgres_message(&self) -> String {
+        let mut message = format!(
+            "{}{}",
+            self.sqlstate
+                .as_ref()
+                .map(|s| format!("{s}: "))
+                .unwrap_or_default(),
+            self.message
+        );
+        for d in &self.details {
+            message.push('\n');
+            message.push_str(d);
+        }
+        message
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ApplyReport {
     pub pending_before: usize,

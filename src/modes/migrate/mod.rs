@@ -54,18 +54,7 @@ fn failure_error<H: Host>(rt: &Runtime<H>, report: &ApplyReport, target: &str) -
     let Some(f) = &report.failure else {
         return Error::Failed("migration failed".into());
     };
-    let mut message = format!(
-        "{}{}",
-        f.sqlstate
-            .as_ref()
-            .map(|s| format!("{s}: "))
-            .unwrap_or_default(),
-        f.message
-    );
-    for d in &f.details {
-        message.push('\n');
-        message.push_str(d);
-    }
+    let mut message = f.postgres_message();
     message.push_str(&if f.rolled_back {
         format!("\nThis file was rolled back on {target}; the {} file(s) before it are applied and recorded. Fix it and re-run: the next run starts with this file.", report.applied().len())
     } else {

@@ -28,6 +28,44 @@ fn escape_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// A file's validation problems (unreadable file, SQL Postgres would reject) as error
+/// annotations, each message ending with `consequence`; returns how many there were.
+/// Shared by migrate and preview, so a broken file reads the same in both.
+pub fn annotate_validation<H: Host>(
+    rt: &Runtime<H>,
+    f: &crate::sql::FileAnalysis,
+    consequence: &str,
+) -> usize {
+    if let Some(e) = &f.file_error {
+        rt.annotate(
+            Level::Error,
+            &Annotation {
+                message: e.to_string(),
+                title: Some("migration cannot be read".into()),
+                file: Some(f.path.clone()),
+                ..Default::default()
+            },
+        );
+    }
+    for e in &f.errors {
+        rt.annotate(
+            Level::Error,
+            &Annotation {
+                message: format!(
+                    "{}: Postgres would reject this file here{consequence}",
+                    e.message
+                ),
+                title: Some("invalid SQL".into()),
+                file: Some(f.path.clone()),
+                line: Some(e.line),
+                col: Some(e.col),
+                ..Default::default()
+            },
+        );
+    }
+    usize::from(f.file_error.is_some()) + f.errors.len()
+}
+
 /// Validation errors and lint findings as annotations. Returns (validation errors,
 /// findings that block under `fail-on`).
 pub fn annotate_analysis<H: Host>(
@@ -38,35 +76,7 @@ pub fn annotate_analysis<H: Host>(
     let mut errors = 0;
     let mut blocking = 0;
     for f in &analysis.files {
-        if let Some(e) = &f.file_error {
-            errors += 1;
-            rt.annotate(
-                Level::Error,
-                &Annotation {
-                    message: e.to_string(),
-                    title: Some("migration cannot be read".into()),
-                    file: Some(f.path.clone()),
-                    ..Default::default()
-                },
-            );
-        }
-        for e in &f.errors {
-            errors += 1;
-            rt.annotate(
-                Level::Error,
-                &Annotation {
-                    message: format!(
-                        "{}: Postgres would reject this file here; nothing was applied",
-                        e.message
-                    ),
-                    title: Some("invalid SQL".into()),
-                    file: Some(f.path.clone()),
-                    line: Some(e.line),
-                    col: Some(e.col),
-                    ..Default::default()
-                },
-            );
-        }
+        errors += annotate_validation(rt, f, "; nothing was applied");
         for x in &f.findings {
             let structural = STRUCTURE_RULES.contains(&x.rule) && x.severity != Severity::Off;
             let blocks = structural

@@ -164,31 +164,9 @@ pub fn blocks(severity: Severity, fail_on: FailOn) -> bool {
 fn annotate<H: Host>(rt: &Runtime<H>, analysis: &Analysis, fail_on: FailOn) -> usize {
     let mut blocking = 0;
     for f in &analysis.files {
-        if let Some(e) = &f.file_error {
-            blocking += usize::from(fail_on != FailOn::Never);
-            rt.annotate(
-                Level::Error,
-                &Annotation {
-                    message: e.to_string(),
-                    title: Some("migration cannot be read".into()),
-                    file: Some(f.path.clone()),
-                    ..Default::default()
-                },
-            );
-        }
-        for e in &f.errors {
-            blocking += usize::from(fail_on != FailOn::Never);
-            rt.annotate(
-                Level::Error,
-                &Annotation {
-                    message: format!("{}: Postgres would reject this file here", e.message),
-                    title: Some("invalid SQL".into()),
-                    file: Some(f.path.clone()),
-                    line: Some(e.line),
-                    col: Some(e.col),
-                    ..Default::default()
-                },
-            );
+        let invalid = crate::modes::migrate::report::annotate_validation(rt, f, "");
+        if fail_on != FailOn::Never {
+            blocking += invalid;
         }
         for x in &f.findings {
             let level = match x.severity {

@@ -139,24 +139,10 @@ async fn native<H: Host>(
             }))
         }
     };
-    let failure = report.failure.as_ref().map(|f| {
-        let mut message = format!(
-            "{}{}",
-            f.sqlstate
-                .as_ref()
-                .map(|s| format!("{s}: "))
-                .unwrap_or_default(),
-            f.message
-        );
-        for d in &f.details {
-            message.push('\n');
-            message.push_str(d);
-        }
-        MigrationFailure {
-            path: Some(f.path.clone()),
-            line: f.line,
-            message: rt.scrub(&message),
-        }
+    let failure = report.failure.as_ref().map(|f| MigrationFailure {
+        path: Some(f.path.clone()),
+        line: f.line,
+        message: rt.scrub(&f.postgres_message()),
     });
     Ok(Some(MigrationReport {
         runner: format!(
