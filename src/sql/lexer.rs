@@ -93,6 +93,13 @@ struct Cursor {
 /// Lex `text[start..end]`, where `start` is the beginning of a line numbered
 /// `line` (dbmate's UP section starts mid-file). Spans are file-relative.
 pub fn lex(text: &str, start: usize, end: usize, line: u32) -> Lexed {
+    // A UTF-8 byte-order mark (editors on Windows write one) is not SQL: the runner
+    // strips it before psql sees the file, and analysis starts after it too.
+    let start = if start == 0 && text[..end].starts_with('\u{feff}') {
+        3
+    } else {
+        start
+    };
     let mut lx = Lexer {
         text: &text[..end],
         out: Vec::with_capacity((end - start) / 5 + 8),

@@ -98,6 +98,43 @@ describe('mode: migrate', () => {
     assert.equal((await h.tracked(db)).length, 4);
   });
 
+  it('a file sent as one query that fails without a position (relation exists) is pinned to its line by a statement-by-statement rerun', async () => {
+    const db = await h.newDatabase(pg);
+    await db.psql('CREATE TABLE legacy (id int)');
+    const { ws, event } = await h.mergedPr({}, {
+      'migrations/001_a.sql': 'CREATE TABLE a (id int);\nINSERT INTO a VALUES (1), (2);\n',
+      // The seed's own-transaction layout: BEGIN … COMMIT around three statements.
+      'migrations/002_b.sql': 'BEGIN;\n\nCREATE TABLE b (id int);\n-- an old table, already there\nCREATE TABLE legacy (id int);\nCREATE TABLE c (id int);\n\nCOMMIT;\n',
+    });
+    track(ws);
+    const r = await h.migrate({ ws, db, event });
+    assert.equal(r.code, 1, h.describeRun(r));
+    assert.match(r.stdout, /002_b\.sql: failed as one query .*relation "legacy" already exists.*running it again statement by statement/);
+    const ann = h.errorAnnotations(r).find((a) => a.properties.file === 'migrations/002_b.sql');
+    assert.ok(ann, h.describeRun(r));
+    assert.equal(ann.properties.line, '5');
+    assert.match(ann.message, /42P07: relation "legacy" already exists/);
+    assert.deepEqual(await h.tracked(db), [['001_a.sql', 'applied']]);
+    assert.equal(await db.psql("SELECT to_regclass('b') IS NULL AND to_regclass('c') IS NULL"), 't', 'file 2 left nothing behind');
+    // The execution time of a file sent as one query is still measured and reported.
+    assert.match(r.summary, /\| 1 \| `001_a\.sql` \| yes \| in a transaction \| \d+ \| ✅ applied \|/);
+  });
+
+  it('a one-query file whose error has a position is annotated at that line without a rerun', async () => {
+    const db = await h.newDatabase(pg);
+    const { ws, event } = await h.mergedPr({}, {
+      'migrations/001_a.sql': '-- two statements\nCREATE TABLE a (id int);\nINSERT INTO a\n  SELECT nosuch_column\n  FROM a;\n',
+    });
+    track(ws);
+    const r = await h.migrate({ ws, db, event });
+    assert.equal(r.code, 1, h.describeRun(r));
+    assert.doesNotMatch(r.stdout, /running it again/);
+    const ann = h.errorAnnotations(r).find((a) => a.properties.file === 'migrations/001_a.sql');
+    assert.ok(ann, h.describeRun(r));
+    assert.equal(ann.properties.line, '4');
+    assert.equal(await db.psql("SELECT to_regclass('a') IS NULL"), 't');
+  });
+
   it('edited-after-apply and out-of-order files stop the run; disappeared files warn', async () => {
     const db = await h.newDatabase(pg);
     const { ws, event } = await h.mergedPr({}, {

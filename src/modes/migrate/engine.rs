@@ -176,24 +176,44 @@ pub fn failing_line(
     let (Some(stmt), Some(n)) = (stmt, e.position_line) else {
         return Some(mapped);
     };
-    let lines: Vec<&str> = text.lines().collect();
     let guess = stmt.span.line + n - 1;
-    let Some(want) = e.position_text.as_deref().filter(|t| !t.is_empty()) else {
+    if e.position_text.as_deref().is_none_or(str::is_empty) {
         return Some(guess.min(stmt.span.end_line));
+    }
+    let from = stmt.span.line.saturating_sub(50).max(1);
+    near_quoted(
+        text,
+        guess,
+        e.position_text.as_deref(),
+        from..=stmt.span.end_line,
+    )
+    .or(Some(mapped))
+}
+
+/// The line psql quoted (possibly shortened with "...") at `guess`, else the nearest
+/// one in `within`; None when it is nowhere there.
+pub fn near_quoted(
+    text: &str,
+    guess: u32,
+    quoted: Option<&str>,
+    within: std::ops::RangeInclusive<u32>,
+) -> Option<u32> {
+    let Some(want) = quoted.filter(|t| !t.is_empty()) else {
+        return Some(guess);
     };
-    // psql quotes the line (possibly shortened with "..."): find it near the guess.
+    let lines: Vec<&str> = text.lines().collect();
     let matches = |l: u32| {
-        lines
-            .get(l as usize - 1)
-            .is_some_and(|x| x.contains(want) || want.contains(x.trim()) && !x.trim().is_empty())
+        l > 0
+            && lines.get(l as usize - 1).is_some_and(|x| {
+                x.contains(want) || want.contains(x.trim()) && !x.trim().is_empty()
+            })
     };
     if matches(guess) {
         return Some(guess);
     }
-    (stmt.span.line.saturating_sub(50).max(1)..=stmt.span.end_line)
+    within
         .filter(|&l| matches(l))
         .min_by_key(|&l| (l as i64 - guess as i64).abs())
-        .or(Some(mapped))
 }
 
 impl<'a, H: Host> Engine<'a, H> {
@@ -378,6 +398,9 @@ impl<'a, H: Host> Engine<'a, H> {
         };
         let started = rt.host.now_ms();
         let mut retries: std::collections::HashMap<usize, u32> = Default::default();
+        // Files sent statement by statement after their one-query form failed without
+        // saying where (see below).
+        let mut precise: std::collections::HashSet<usize> = Default::default();
         let mut stale = 0;
         let mut waiting_logged = false;
         let mut first = true;
@@ -453,6 +476,7 @@ impl<'a, H: Host> Engine<'a, H> {
                     plan,
                     statements: &fa.statements,
                     row: self.row(i, "applied"),
+                    one_query: !precise.contains(&i),
                 });
             }
             let marker = format!("NG_{:08x}", (rt.host.random() * 4_294_967_295.0) as u64);
@@ -546,9 +570,23 @@ impl<'a, H: Host> Engine<'a, H> {
                             .iter()
                             .map(|&i| self.files[i].version.clone()),
                     );
-                    let mapped = error
-                        .script_line
-                        .and_then(|l| psql::map_line(&script.blocks, l));
+                    // A file sent as one query: psql names the line where the query
+                    // ends, the server's `LINE n:` counts from where it begins.
+                    let query = error.script_line.and_then(|l| {
+                        script
+                            .queries
+                            .iter()
+                            .find(|q| q.first_line <= l && l <= q.last_line)
+                    });
+                    let mapped = match query {
+                        Some(q) => error
+                            .position_line
+                            .and_then(|n| psql::map_line(&script.blocks, q.first_line + n - 1))
+                            .or(Some((q.file, 0))),
+                        None => error
+                            .script_line
+                            .and_then(|l| psql::map_line(&script.blocks, l)),
+                    };
                     let k = mapped.map(|(f, _)| f).unwrap_or(done.len());
                     let Some(&i) = p.plan.pending.get(k) else {
                         return Err(Error::Failed(format!(
@@ -561,6 +599,25 @@ impl<'a, H: Host> Engine<'a, H> {
                     let rolled_back = transactional(fa);
                     let version = self.files[i].version.clone();
                     let is_lock_timeout = error.sqlstate.as_deref() == Some("55P03");
+                    let pinned = query.is_none() || error.position_line.is_some();
+                    if !pinned {
+                        // Postgres names no position for errors like "relation already
+                        // exists" and cannot say which statement of a multi-statement
+                        // query failed. The file's transaction rolled back, so it runs
+                        // again the precise way, statement by statement: that attempt
+                        // either succeeds (the error was transient) or fails at a line.
+                        // Not for a cancel or a statement_timeout: those would only cost
+                        // the same wait twice.
+                        let slow = matches!(error.sqlstate.as_deref(), Some("57014"));
+                        if precise.insert(i) && !slow && !is_lock_timeout {
+                            rt.info(&format!(
+                                "{}: failed as one query ({}); running it again statement by statement to find the failing line (its transaction was rolled back)",
+                                self.files[i].version,
+                                rt.scrub(&error.message)
+                            ));
+                            continue;
+                        }
+                    }
                     let tries = retries.entry(i).or_insert(0);
                     if is_lock_timeout
                         && rolled_back
@@ -586,7 +643,15 @@ impl<'a, H: Host> Engine<'a, H> {
                     if let Some(r) = report.files.iter_mut().find(|r| r.version == version) {
                         r.status = FileStatus::Failed;
                     }
-                    let line = failing_line(fa, &texts[k], mapped.map(|(_, l)| l), &error);
+                    let line = match query {
+                        Some(_) if pinned => mapped.map(|(_, l)| {
+                            let within = l.saturating_sub(50).max(1)..=l + 50;
+                            near_quoted(&texts[k], l, error.position_text.as_deref(), within)
+                                .unwrap_or(l)
+                        }),
+                        Some(_) => None,
+                        None => failing_line(fa, &texts[k], mapped.map(|(_, l)| l), &error),
+                    };
                     let after = self
                         .inspect()
                         .await

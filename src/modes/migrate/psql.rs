@@ -161,6 +161,10 @@ pub struct ScriptFile<'a> {
     pub plan: ExecutionPlan,
     pub statements: &'a [Statement],
     pub row: Row,
+    /// Send the file, its tracking row and its COMMIT as one query (see `one_query`),
+    /// when it is eligible. The engine turns it off for a file whose failure in that
+    /// form could not be pinned to a statement.
+    pub one_query: bool,
 }
 
 /// A region of the script copied verbatim from a file.
@@ -173,10 +177,20 @@ pub struct Block {
     pub file_line: u32,
 }
 
+/// A file sent as one query: psql reports its errors at `last_line` (where the query
+/// ends), and the server's `LINE n:` counts from `first_line`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub file: usize,
+    pub first_line: u32,
+    pub last_line: u32,
+}
+
 pub struct Script {
     pub text: String,
     pub marker: String,
     pub blocks: Vec<Block>,
+    pub queries: Vec<Query>,
 }
 
 struct Writer {
@@ -284,6 +298,42 @@ pub fn changes_session(statements: &[Statement]) -> (bool, bool) {
     (settings, role)
 }
 
+/// Can the file go to the server as one query (`stmt \; stmt \; … COMMIT;`)? That is
+/// one round trip per file instead of one per statement (dbmate and golang-migrate send
+/// a migration the same way), and it needs a file psql would not treat specially:
+/// plain SQL statements only (no meta-commands, no `COPY … FROM stdin` data), each
+/// ending in its own `;`, in one transaction (ours, or the file's own BEGIN … COMMIT).
+pub fn one_query_eligible(text: &str, plan: ExecutionPlan, statements: &[Statement]) -> bool {
+    let transactional = plan == ExecutionPlan::WrapInTransaction
+        || (plan == ExecutionPlan::RunAsIs && single_transaction(statements).is_some());
+    transactional
+        && !statements.is_empty()
+        && statements.iter().all(|s| {
+            s.kind == StatementKind::Sql
+                && s.span.end > s.span.start
+                && text.get(s.span.start..s.span.end) == Some(s.text.as_str())
+                && s.text.trim_end().ends_with(';')
+        })
+}
+
+/// `text[a..b]` with each statement's terminating `;` written as psql's `\;` (keep
+/// collecting, send nothing yet). Lines do not move.
+fn chain_terminators(text: &str, a: usize, b: usize, statements: &[Statement]) -> String {
+    let mut out = String::with_capacity(b - a + statements.len());
+    let mut at = a;
+    for s in statements {
+        if s.span.start < a || s.span.end > b {
+            continue;
+        }
+        let semi = s.span.start + s.text.trim_end().len() - 1;
+        out.push_str(&text[at..semi]);
+        out.push_str("\\;");
+        at = semi + 1;
+    }
+    out.push_str(&text[at..b]);
+    out
+}
+
 fn session_settings(w: &mut Writer, lock_timeout_ms: u64) {
     w.line("\\set ON_ERROR_STOP 1");
     w.line("\\set VERBOSITY verbose");
@@ -294,13 +344,22 @@ fn line_of(text: &str, offset: usize) -> u32 {
     1 + text[..offset].bytes().filter(|&b| b == b'\n').count() as u32
 }
 
+/// How a verbatim region reaches psql.
+#[derive(Clone, Copy, PartialEq)]
+enum Terminators {
+    /// As written: psql sends each statement when it reads its `;`.
+    AsWritten,
+    /// Chained with `\;`: psql keeps collecting until a plain `;` outside the region.
+    Chained,
+}
+
 fn verbatim(
     w: &mut Writer,
     blocks: &mut Vec<Block>,
     file: usize,
     f: &ScriptFile,
-    a: usize,
-    b: usize,
+    (a, b): (usize, usize),
+    terminators: Terminators,
 ) {
     // A UTF-8 BOM at the start of a file is not SQL.
     let a = if a == 0 && f.text.starts_with('\u{feff}') {
@@ -311,7 +370,14 @@ fn verbatim(
     if a >= b {
         return;
     }
-    let region = &f.text[a..b];
+    let chained;
+    let region = match terminators {
+        Terminators::AsWritten => &f.text[a..b],
+        Terminators::Chained => {
+            chained = chain_terminators(f.text, a, b, f.statements);
+            chained.as_str()
+        }
+    };
     let script_line = w.line;
     w.push(region);
     if !region.ends_with('\n') {
@@ -366,52 +432,108 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
     for row in &s.baseline {
         w.line(&s.tracking.insert_sql(row, "0"));
     }
+    let mut queries = Vec::new();
     for (i, f) in files.iter().enumerate() {
         w.line(&format!("\\echo {m} START {i}"));
         let single = single_transaction(f.statements);
-        let one_tx = f.plan == ExecutionPlan::WrapInTransaction
-            || (f.plan == ExecutionPlan::RunAsIs && single.is_some());
-        if !one_tx {
-            w.line("SELECT clock_timestamp() AS ng_t0 \\gset");
+        let region = (f.start, f.end);
+        if f.one_query && one_query_eligible(f.text, f.plan, f.statements) {
+            // One query: the file, its tracking row and the COMMIT are applied or
+            // rolled back together, and cost one round trip.
+            let insert = format!(
+                "{} \\;",
+                s.tracking
+                    .insert_sql(&f.row, ELAPSED_TX)
+                    .trim_end_matches(';')
+            );
+            let first_line = match (f.plan, single) {
+                (ExecutionPlan::WrapInTransaction, _) | (_, None) => {
+                    let first_line = w.line;
+                    w.line("BEGIN \\;");
+                    verbatim(&mut w, &mut blocks, i, f, region, Terminators::Chained);
+                    w.line(&insert);
+                    w.line("COMMIT;");
+                    first_line
+                }
+                (_, Some(commit)) => {
+                    // psql drops the whitespace and `--` comments before a query: the
+                    // server's lines count from the file's BEGIN.
+                    let at = f.statements[commit].span.start;
+                    let start_line = w.line;
+                    verbatim(
+                        &mut w,
+                        &mut blocks,
+                        i,
+                        f,
+                        (f.start, at),
+                        Terminators::Chained,
+                    );
+                    let begin_line = f.statements[0].span.line;
+                    let region_line = line_of(f.text, f.start);
+                    w.line(&insert);
+                    verbatim(
+                        &mut w,
+                        &mut blocks,
+                        i,
+                        f,
+                        (at, f.end),
+                        Terminators::AsWritten,
+                    );
+                    start_line + begin_line.saturating_sub(region_line)
+                }
+            };
+            queries.push(Query {
+                file: i,
+                first_line,
+                last_line: w.line - 1,
+            });
+            w.line(&format!("\\echo {m} DONE {i}"));
+        } else {
+            let one_tx = f.plan == ExecutionPlan::WrapInTransaction
+                || (f.plan == ExecutionPlan::RunAsIs && single.is_some());
+            if !one_tx {
+                w.line("SELECT clock_timestamp() AS ng_t0 \\gset");
+            }
+            // The row's execution_ms comes back in a psql variable for the DONE marker.
+            // A file may have `\\unset ON_ERROR_STOP`: the record must still never follow
+            // a failure, so the setting is back on before it.
+            let insert = format!(
+                "\\set ON_ERROR_STOP 1\n{} RETURNING execution_ms AS ng_ms \\gset",
+                s.tracking
+                    .insert_sql(&f.row, if one_tx { ELAPSED_TX } else { ELAPSED })
+                    .trim_end_matches(';')
+            );
+            let terminate = |w: &mut Writer| {
+                if needs_terminator(f.statements) {
+                    w.line(";");
+                }
+            };
+            let as_written = Terminators::AsWritten;
+            match (f.plan, single) {
+                (ExecutionPlan::WrapInTransaction, _) => {
+                    w.line("BEGIN;");
+                    verbatim(&mut w, &mut blocks, i, f, region, as_written);
+                    terminate(&mut w);
+                    w.line(&insert);
+                    w.line("COMMIT;");
+                }
+                (ExecutionPlan::RunAsIs, Some(commit)) => {
+                    let at = f.statements[commit].span.start;
+                    verbatim(&mut w, &mut blocks, i, f, (f.start, at), as_written);
+                    w.line(&insert);
+                    verbatim(&mut w, &mut blocks, i, f, (at, f.end), as_written);
+                    terminate(&mut w);
+                }
+                _ => {
+                    // Runs as psql -f would run it (autocommit: statement by statement,
+                    // or the file's own transactions), then recorded.
+                    verbatim(&mut w, &mut blocks, i, f, region, as_written);
+                    terminate(&mut w);
+                    w.line(&insert);
+                }
+            }
+            w.line(&format!("\\echo {m} DONE {i} :ng_ms"));
         }
-        // The row's execution_ms comes back in a psql variable for the DONE marker.
-        // A file may have `\unset ON_ERROR_STOP`: the record must still never follow
-        // a failure, so the setting is back on before it.
-        let insert = format!(
-            "\\set ON_ERROR_STOP 1\n{} RETURNING execution_ms AS ng_ms \\gset",
-            s.tracking
-                .insert_sql(&f.row, if one_tx { ELAPSED_TX } else { ELAPSED })
-                .trim_end_matches(';')
-        );
-        let terminate = |w: &mut Writer| {
-            if needs_terminator(f.statements) {
-                w.line(";");
-            }
-        };
-        match (f.plan, single) {
-            (ExecutionPlan::WrapInTransaction, _) => {
-                w.line("BEGIN;");
-                verbatim(&mut w, &mut blocks, i, f, f.start, f.end);
-                terminate(&mut w);
-                w.line(&insert);
-                w.line("COMMIT;");
-            }
-            (ExecutionPlan::RunAsIs, Some(commit)) => {
-                let at = f.statements[commit].span.start;
-                verbatim(&mut w, &mut blocks, i, f, f.start, at);
-                w.line(&insert);
-                verbatim(&mut w, &mut blocks, i, f, at, f.end);
-                terminate(&mut w);
-            }
-            _ => {
-                // Runs as psql -f would run it (autocommit: statement by statement, or
-                // the file's own transactions), then recorded.
-                verbatim(&mut w, &mut blocks, i, f, f.start, f.end);
-                terminate(&mut w);
-                w.line(&insert);
-            }
-        }
-        w.line(&format!("\\echo {m} DONE {i} :ng_ms"));
         // What a file SETs must not leak into the next one (one psql per file would
         // not leak it either).
         let (settings, role) = changes_session(f.statements);
@@ -427,6 +549,24 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
             w.line("\\set VERBOSITY verbose");
         }
     }
+    if !queries.is_empty() {
+        // The execution times of the files sent as one query, read once at the end.
+        let keys: Vec<String> = queries
+            .iter()
+            .map(|q| {
+                format!(
+                    "({}, {})",
+                    q.file,
+                    quote_literal(&files[q.file].row.version)
+                )
+            })
+            .collect();
+        w.line(&format!(
+            "SELECT '{m} MS ' || v.k || ' ' || t.execution_ms FROM (VALUES {}) AS v(k, version) JOIN {} t ON t.version = v.version;",
+            keys.join(", "),
+            s.tracking.qualified()
+        ));
+    }
     w.line(&format!(
         "SELECT pg_advisory_unlock({key}) AS ng_unlocked \\gset"
     ));
@@ -435,6 +575,7 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
         text: w.text,
         marker: m.clone(),
         blocks,
+        queries,
     }
 }
 
@@ -541,6 +682,13 @@ pub fn parse_outcome(marker: &str, code: Option<i32>, stdout: &str, stderr: &str
             let mut parts = i.split_whitespace();
             if let Some(Ok(i)) = parts.next().map(str::parse) {
                 done.push((i, parts.next().and_then(|m| m.parse().ok()).unwrap_or(0)));
+            }
+        } else if let Some(i) = rest.strip_prefix("MS ") {
+            let mut parts = i.split_whitespace().map(str::parse::<u64>);
+            if let (Some(Ok(k)), Some(Ok(ms))) = (parts.next(), parts.next()) {
+                if let Some(d) = done.iter_mut().find(|d| d.0 as u64 == k) {
+                    d.1 = ms;
+                }
             }
         } else if rest == "LOCK_BUSY" {
             busy = true;
@@ -681,6 +829,7 @@ mod tests {
                 plan: ExecutionPlan::WrapInTransaction,
                 statements: &s1,
                 row: row("1.sql"),
+                one_query: false,
             },
             ScriptFile {
                 text: f2,
@@ -689,6 +838,7 @@ mod tests {
                 plan: ExecutionPlan::WrapInTransaction,
                 statements: &s2,
                 row: row("2.sql"),
+                one_query: false,
             },
         ];
         let t = TrackingTable::parse("public.t").unwrap();
@@ -717,6 +867,123 @@ mod tests {
             script.text.contains("\\echo NG_abc DONE 1 :ng_ms"),
             "{}",
             script.text
+        );
+    }
+
+    fn one_query_script(
+        texts: &[&str],
+        statements: &[Vec<Statement>],
+        plans: &[ExecutionPlan],
+    ) -> Script {
+        let files: Vec<ScriptFile> = texts
+            .iter()
+            .zip(statements)
+            .zip(plans)
+            .enumerate()
+            .map(|(k, ((t, st), &plan))| ScriptFile {
+                text: t,
+                start: 0,
+                end: t.len(),
+                plan,
+                statements: st,
+                row: row(&format!("{k}.sql")),
+                one_query: true,
+            })
+            .collect();
+        let t = TrackingTable::parse("public.t").unwrap();
+        build(
+            &files,
+            &ScriptSettings {
+                tracking: &t,
+                lock_timeout_ms: 5000,
+                create_table: false,
+                expected_fingerprint: "x",
+                baseline: vec![],
+                marker: "NG_abc".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_plain_file_is_one_query_with_its_record_and_commit() {
+        let f = "-- add a\ncreate table a (id int);\ncreate index on a (id); -- why\ninsert into a values (';');\n";
+        let st = statements(f);
+        assert!(one_query_eligible(f, ExecutionPlan::WrapInTransaction, &st));
+        let script = one_query_script(&[f], &[st], &[ExecutionPlan::WrapInTransaction]);
+        let text = &script.text;
+        let body = "BEGIN \\;\n-- add a\ncreate table a (id int)\\;\ncreate index on a (id)\\; -- why\ninsert into a values (';')\\;\nINSERT INTO \"public\".\"t\"";
+        assert!(text.contains(body), "{text}");
+        assert!(
+            text.contains("'applied') \\;\nCOMMIT;\n\\echo NG_abc DONE 0\n"),
+            "{text}"
+        );
+        assert!(text.contains("SELECT 'NG_abc MS ' || v.k"), "{text}");
+        // The server's LINE 4 of the query is the file's line 3.
+        let q = &script.queries[0];
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[q.first_line as usize - 1], "BEGIN \\;");
+        assert_eq!(lines[q.last_line as usize - 1], "COMMIT;");
+        assert_eq!(map_line(&script.blocks, q.first_line + 4 - 1), Some((0, 3)));
+    }
+
+    #[test]
+    fn a_file_with_its_own_transaction_is_one_query_ending_at_its_commit() {
+        let f = "\u{feff}-- seed layout\nBEGIN;\n\nALTER TABLE users\nADD COLUMN flag VARCHAR(255);\n\nCOMMIT;\n";
+        let st = statements(f);
+        assert!(one_query_eligible(f, ExecutionPlan::RunAsIs, &st));
+        let script = one_query_script(&[f], &[st], &[ExecutionPlan::RunAsIs]);
+        let text = &script.text;
+        assert!(
+            text.contains("BEGIN\\;\n\nALTER TABLE users\nADD COLUMN flag VARCHAR(255)\\;\n\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("'applied') \\;\nCOMMIT;\n\\echo NG_abc DONE 0\n"),
+            "{text}"
+        );
+        assert!(!text.contains("BEGIN \\;"), "{text}");
+        let q = &script.queries[0];
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[q.first_line as usize - 1], "BEGIN\\;");
+        assert_eq!(lines[q.last_line as usize - 1], "COMMIT;");
+        // LINE 4 of the query (counted from BEGIN) is the file's line 5.
+        assert_eq!(map_line(&script.blocks, q.first_line + 4 - 1), Some((0, 5)));
+    }
+
+    #[test]
+    fn files_psql_must_read_itself_are_not_one_query() {
+        let wrap = ExecutionPlan::WrapInTransaction;
+        for f in [
+            "create table a (id int);\n\\set x 1\nselect :x;\n",
+            "copy a from stdin;\n1\n\\.\n",
+            "create table a (id int)",
+            "begin; create table a (id int); commit; begin; select 1; commit;",
+        ] {
+            let st = statements(f);
+            let plan = if f.starts_with("begin") {
+                ExecutionPlan::RunAsIs
+            } else {
+                wrap
+            };
+            assert!(!one_query_eligible(f, plan, &st), "{f}");
+        }
+        let f = "create index concurrently i on a (id);";
+        assert!(!one_query_eligible(
+            f,
+            ExecutionPlan::StatementByStatement,
+            &statements(f)
+        ));
+    }
+
+    #[test]
+    fn execution_times_of_one_query_files_are_read_at_the_end() {
+        let out =
+            "NG_x START 0\nNG_x DONE 0\nNG_x START 1\nNG_x DONE 1 7\nNG_x MS 0 42\nNG_x END\n";
+        assert_eq!(
+            parse_outcome("NG_x", Some(0), out, ""),
+            Outcome::Finished {
+                done: vec![(0, 42), (1, 7)]
+            }
         );
     }
 
