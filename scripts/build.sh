@@ -19,8 +19,7 @@ rm -rf build/wasm
 wasm-bindgen --target nodejs --out-dir build/wasm target/wasm32-unknown-unknown/release/neon_gitops.wasm
 
 rm -rf dist && mkdir -p dist
-node_modules/.bin/esbuild js/index.js --bundle --platform=node --target=node20 --format=cjs \
-  --log-level=warning --outfile=dist/index.js
+node scripts/bundle.js
 cp js/post.js dist/post.js
 cp build/wasm/neon_gitops_bg.wasm dist/
 echo "dist/ built: $(du -b dist/neon_gitops_bg.wasm | cut -f1) bytes of wasm, $(du -b dist/index.js | cut -f1) bytes of JS"
