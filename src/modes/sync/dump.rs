@@ -118,43 +118,155 @@ pub fn schema_archive(
 /// much data takes.
 pub const OWN_STREAM_MIN_BYTES: u64 = 16 << 20;
 
-/// How the data is spread over `jobs` parallel `pg_dump | pg_restore` streams: returns the
-/// tables of each extra stream (empty: one stream). A single stream loads one table at a
-/// time into one backend on the target, which then is the bottleneck; streams of their own
-/// for the biggest tables load them side by side. Largest first, each to the least loaded
-/// stream; the main stream starts with the small tables' total, as it carries them and
-/// everything that is not a table's rows (sequence values, large objects).
-pub fn plan_streams(data_tables: &[(Table, u64)], jobs: u64, min_bytes: u64) -> Vec<Vec<Table>> {
-    let n = jobs.max(1) as usize;
-    let mut big: Vec<&(Table, u64)> = data_tables
+/// One unit of the data copy (`stream`). Units run `jobs` at a time, largest first, each
+/// started as soon as a slot is free: one unit loads one table at a time into one backend
+/// on the target, which is the bottleneck, so the work is cut into units that keep every
+/// slot busy until the end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataUnit {
+    /// `pg_dump --section=data | pg_restore` of everything no other unit carries: the
+    /// small tables, sequence values, large objects.
+    Rest { bytes: u64 },
+    /// `pg_dump --table | pg_restore` of one big table.
+    Table { table: Table, bytes: u64 },
+    /// One of `parts` page ranges of a table bigger than a slot's share, as
+    /// `COPY (SELECT … WHERE ctid in range) | COPY … FROM STDIN`: a table that dominates
+    /// the copy would otherwise leave the other slots idle while one backend loads it.
+    Slice {
+        table: Table,
+        part: u32,
+        parts: u32,
+        bytes: u64,
+    },
+}
+
+impl DataUnit {
+    pub fn bytes(&self) -> u64 {
+        match self {
+            DataUnit::Rest { bytes }
+            | DataUnit::Table { bytes, .. }
+            | DataUnit::Slice { bytes, .. } => *bytes,
+        }
+    }
+}
+
+/// The data copy's units for `jobs` slots, largest first. Tables of `min_bytes` or more
+/// get units of their own; a table bigger than half a slot's share of the total is cut in
+/// slices of about that size (when `can_slice`: TID range scans, PostgreSQL 14+), so that
+/// largest-first scheduling can balance the slots.
+pub fn plan_data(
+    data_tables: &[(Table, u64)],
+    jobs: u64,
+    min_bytes: u64,
+    can_slice: bool,
+) -> Vec<DataUnit> {
+    let n = jobs.max(1);
+    let total: u64 = data_tables.iter().map(|(_, b)| *b).sum();
+    if n < 2 {
+        return vec![DataUnit::Rest { bytes: total }];
+    }
+    let slice_bytes = (total / n / 2).max(min_bytes).max(1);
+    let mut units = Vec::new();
+    let mut rest = 0;
+    for (table, bytes) in data_tables {
+        if *bytes < min_bytes || *bytes == 0 {
+            rest += bytes;
+        } else if can_slice && *bytes > slice_bytes * 3 / 2 {
+            let parts = bytes.div_ceil(slice_bytes).min(4 * n) as u32;
+            for part in 0..parts {
+                units.push(DataUnit::Slice {
+                    table: table.clone(),
+                    part,
+                    parts,
+                    bytes: bytes / parts as u64,
+                });
+            }
+        } else {
+            units.push(DataUnit::Table {
+                table: table.clone(),
+                bytes: *bytes,
+            });
+        }
+    }
+    units.push(DataUnit::Rest { bytes: rest });
+    // Largest first; ties in a stable order (the Rest unit last among equals).
+    units.sort_by_key(|u| std::cmp::Reverse(u.bytes()));
+    units
+}
+
+/// Tables whose rows travel in units other than `Rest`.
+pub fn elsewhere(units: &[DataUnit]) -> Vec<Table> {
+    let mut tables: Vec<Table> = Vec::new();
+    for u in units {
+        if let DataUnit::Table { table, .. } | DataUnit::Slice { table, .. } = u {
+            if !tables.contains(table) {
+                tables.push(table.clone());
+            }
+        }
+    }
+    tables
+}
+
+/// `ctid` bounds of slice `part` of `parts` over `pages` pages: the first has no lower
+/// bound and the last no upper one, so rows on pages added since the size was read are
+/// still copied exactly once.
+pub fn slice_condition(part: u32, parts: u32, pages: u64) -> String {
+    let bound = |k: u32| pages * k as u64 / parts as u64;
+    let mut c = Vec::new();
+    if part > 0 {
+        c.push(format!("ctid >= '({},0)'::pg_catalog.tid", bound(part)));
+    }
+    if part + 1 < parts {
+        c.push(format!("ctid < '({},0)'::pg_catalog.tid", bound(part + 1)));
+    }
+    if c.is_empty() {
+        "true".into()
+    } else {
+        c.join(" AND ")
+    }
+}
+
+/// One slice: production's rows in a page range, read in the snapshot, piped into staging.
+pub fn slice_copy(
+    client: &Client,
+    source: &Conn,
+    staging: &Conn,
+    snapshot: &str,
+    table: &Table,
+    columns: &[Column],
+    condition: &str,
+) -> Vec<Command> {
+    let names: Vec<String> = columns
         .iter()
-        .filter(|(_, b)| *b >= min_bytes)
+        .filter(|c| !c.generated)
+        .map(|c| quote_ident(&c.name))
         .collect();
-    if n < 2 || big.is_empty() {
-        return vec![];
-    }
-    big.sort_by(|a, b| {
-        b.1.cmp(&a.1)
-            .then_with(|| a.0.display().cmp(&b.0.display()))
-    });
-    let mut loads = vec![0u64; n];
-    loads[0] = data_tables
-        .iter()
-        .filter(|(_, b)| *b < min_bytes)
-        .map(|(_, b)| *b)
-        .sum();
-    let mut streams: Vec<Vec<Table>> = vec![Vec::new(); n];
-    for (table, bytes) in big {
-        let lightest = (0..n).min_by_key(|i| loads[*i]).unwrap_or(0);
-        streams[lightest].push(table.clone());
-        loads[lightest] += bytes;
-    }
-    // Stream 0 is the main stream, whose tables need no list of their own.
-    streams
-        .into_iter()
-        .skip(1)
-        .filter(|s| !s.is_empty())
-        .collect()
+    let out = format!(
+        "COPY (SELECT {} FROM ONLY {} WHERE {condition}) TO STDOUT",
+        names.join(", "),
+        table.qualified()
+    );
+    let set_snapshot = format!(
+        "SET TRANSACTION SNAPSHOT {}",
+        super::catalog::quote_literal(snapshot)
+    );
+    let input = format!(
+        "COPY {} ({}) FROM STDIN",
+        table.qualified(),
+        names.join(", ")
+    );
+    vec![
+        source.psql(
+            client,
+            &[
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                &set_snapshot,
+                &out,
+                "COMMIT",
+            ],
+        ),
+        staging.psql(client, &[&input]),
+    ]
 }
 
 /// The data section as a custom archive on stdout, for `| pg_restore`: everything selected
@@ -264,34 +376,71 @@ mod tests {
     }
 
     #[test]
-    fn streams_balance_the_big_tables_and_leave_small_ones_to_the_main_stream() {
+    fn data_units_keep_every_slot_busy() {
         let mb = 1u64 << 20;
         let tables = vec![
             (t("public", "accounts"), 640 * mb),
             (t("public", "wide"), 244 * mb),
-            (t("public", "events"), 200 * mb),
+            (t("public", "events"), 100 * mb),
             (t("public", "tellers"), mb / 10),
             (t("app", "users"), 20 * mb),
         ];
-        // One job, or nothing big: one stream.
-        assert!(plan_streams(&tables, 1, 16 * mb).is_empty());
-        assert!(plan_streams(&tables, 4, 1024 * mb).is_empty());
-        // Two jobs: the biggest goes to the other stream, the rest balances the main one.
-        let two = plan_streams(&tables, 2, 16 * mb);
-        assert_eq!(two, vec![vec![t("public", "accounts")]]);
-        // Three jobs: accounts and wide get streams; events (lightest: main) stays; then users.
-        let three = plan_streams(&tables, 3, 16 * mb);
+        let total: u64 = tables.iter().map(|x| x.1).sum();
+        // One job: one unit with everything.
         assert_eq!(
-            three,
-            vec![vec![t("public", "accounts")], vec![t("public", "wide")]]
+            plan_data(&tables, 1, 16 * mb, true),
+            vec![DataUnit::Rest { bytes: total }]
         );
-        // More jobs than big tables: no empty streams.
-        assert_eq!(plan_streams(&tables, 16, 16 * mb).len(), 4);
-        // Every big table is in at most one extra stream.
-        let all: Vec<Table> = plan_streams(&tables, 16, 0).into_iter().flatten().collect();
-        for (table, _) in &tables {
-            assert!(all.iter().filter(|x| *x == table).count() <= 1);
+        // Nothing big: one unit too.
+        assert_eq!(plan_data(&tables, 4, 1024 * mb, true).len(), 1);
+        // Two jobs: accounts dominates (640 of 1,004 MB), so it is sliced; wide, events
+        // and users get units; tellers rides in the rest. Largest first.
+        let two = plan_data(&tables, 2, 16 * mb, true);
+        let slices: Vec<_> = two
+            .iter()
+            .filter(|u| matches!(u, DataUnit::Slice { .. }))
+            .collect();
+        assert_eq!(slices.len(), 3);
+        assert!(two.windows(2).all(|w| w[0].bytes() >= w[1].bytes()));
+        assert!(two.contains(&DataUnit::Table {
+            table: t("public", "wide"),
+            bytes: 244 * mb
+        }));
+        assert!(two.contains(&DataUnit::Rest { bytes: mb / 10 }));
+        assert_eq!(elsewhere(&two).len(), 4);
+        // Largest-first over 2 slots ends within a slice of balance.
+        let mut slots = [0u64; 2];
+        for u in &two {
+            let i = if slots[0] <= slots[1] { 0 } else { 1 };
+            slots[i] += u.bytes();
         }
+        assert!(slots[0].abs_diff(slots[1]) <= 250 * mb, "{slots:?}");
+        // Without TID range scans (before PostgreSQL 14): whole tables only.
+        let old = plan_data(&tables, 2, 16 * mb, false);
+        assert!(old.contains(&DataUnit::Table {
+            table: t("public", "accounts"),
+            bytes: 640 * mb
+        }));
+    }
+
+    #[test]
+    fn slices_cover_every_page_once() {
+        assert_eq!(slice_condition(0, 1, 100), "true");
+        assert_eq!(
+            slice_condition(0, 3, 100),
+            "ctid < '(33,0)'::pg_catalog.tid"
+        );
+        assert_eq!(
+            slice_condition(1, 3, 100),
+            "ctid >= '(33,0)'::pg_catalog.tid AND ctid < '(66,0)'::pg_catalog.tid"
+        );
+        assert_eq!(
+            slice_condition(2, 3, 100),
+            "ctid >= '(66,0)'::pg_catalog.tid"
+        );
+        // An empty table (0 pages) still has one unbounded slice at each end.
+        assert_eq!(slice_condition(0, 2, 0), "ctid < '(0,0)'::pg_catalog.tid");
+        assert_eq!(slice_condition(1, 2, 0), "ctid >= '(0,0)'::pg_catalog.tid");
     }
 
     #[test]

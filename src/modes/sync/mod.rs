@@ -71,7 +71,9 @@ impl<H: Host> Job<'_, H> {
         // The copy enters its own steps (schema, data, …, indexes and constraints).
         // Staging's rows are final once loaded: they are counted while indexes are built.
         let jobs = prepared.jobs;
-        let archive = self.copy_rows(&snapshot, &staging, jobs).await?;
+        let archive = self
+            .copy_rows(&snapshot, &staging, jobs, prepared.source_major)
+            .await?;
         let counting = self.start_staging_counts(&snapshot, &staging.conn).await?;
         self.build_indexes(&archive, &staging, jobs).await?;
 

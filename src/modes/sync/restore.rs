@@ -45,9 +45,6 @@ pub fn restore(
     if jobs > 1 && archive.is_some() {
         cmd = cmd.arg(format!("--jobs={jobs}"));
     }
-    if section == Section::Data {
-        cmd = cmd.arg("--verbose"); // "processing data for table …": progress
-    }
     cmd = cmd.args(["--dbname".to_string(), staging.dsn.clone()]);
     if let Some(a) = archive {
         cmd = cmd.arg(a);
@@ -58,14 +55,6 @@ pub fn restore(
 /// `pg_restore --list`: the archive's table of contents.
 pub fn list(client: &Client, archive: &str) -> Command {
     Command::new(client.bin("pg_restore")).args(["--list", archive])
-}
-
-/// Tables whose data pg_restore has started, from its `--verbose` output.
-pub fn tables_started(stderr: &str) -> usize {
-    stderr
-        .lines()
-        .filter(|l| l.contains("processing data for table"))
-        .count()
 }
 
 #[cfg(test)]
@@ -103,10 +92,5 @@ mod tests {
         );
         let c = restore(&client, &staging, None, None, Section::Data, 4);
         assert!(!c.args.iter().any(|a| a.starts_with("--jobs")));
-        assert!(c.args.contains(&"--verbose".to_string()));
-        assert_eq!(
-            tables_started("pg_restore: processing data for table \"public.a\"\npg_restore: x\n"),
-            1
-        );
     }
 }

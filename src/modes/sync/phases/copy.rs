@@ -18,18 +18,21 @@
 //! Every pg_restore runs with `--exit-on-error`: an error fails the sync and shows the
 //! statement, instead of the seed script's "exit 1 whatever happened".
 
-use super::super::catalog::{self, quote_ident, quote_literal, Table};
-use super::super::dump::{self, Transfer};
+use super::super::catalog::{self, quote_ident, quote_literal, Column, Table};
+use super::super::dump::{self, DataUnit, Transfer};
 use super::super::job::{Job, PROGRESS_MS};
 use super::super::pg::{self, pipeline_error, query, Conn};
 use super::super::plan;
 use super::super::report::human_bytes;
 use super::super::restore::{self, Section};
-use super::snapshot::Snapshot;
+use super::snapshot::{in_snapshot, Snapshot};
 use super::staging::Staged;
 use super::verify;
 use crate::error::{Error, Result};
-use crate::host::{Host, ProcessStatus};
+use crate::host::{Command, Host};
+
+/// A data unit ready to start: its pipeline and the names of its processes (for errors).
+type Unit<'a> = (Vec<Command>, &'a [&'a str]);
 
 /// The schema archive and the filtered list of its entries to restore.
 pub struct Archive {
@@ -46,6 +49,7 @@ impl<H: Host> Job<'_, H> {
         snap: &Snapshot,
         staging: &Staged,
         jobs: u64,
+        source_major: u32,
     ) -> Result<Archive> {
         self.enter("schema");
         // Per run, so equal values hash equally within a sync but not across syncs.
@@ -70,7 +74,8 @@ impl<H: Host> Job<'_, H> {
         .await?;
 
         self.enter("data");
-        self.copy_data(snap, &staging.conn, &archive, jobs).await?;
+        self.copy_data(snap, &staging.conn, &archive, jobs, source_major)
+            .await?;
         if !snap.masked.is_empty() {
             self.enter("masked tables");
             self.copy_masked(snap, &staging.conn, &salt).await?;
@@ -183,16 +188,16 @@ impl<H: Host> Job<'_, H> {
         Ok(Archive { path, list })
     }
 
-    /// Table data: `pg_dump | pg_restore` streams (stream) or `pg_restore -j` from the
-    /// directory.
+    /// Table data: units of `pg_dump | pg_restore` or slice copies, `jobs` at a time
+    /// (stream), or `pg_restore -j` from the directory.
     async fn copy_data(
         &mut self,
         snap: &Snapshot,
         staging: &Conn,
         archive: &Archive,
         jobs: u64,
+        source_major: u32,
     ) -> Result<()> {
-        let rt = self.rt;
         let data_tables: Vec<(Table, u64)> = snap
             .tables
             .iter()
@@ -200,93 +205,182 @@ impl<H: Host> Job<'_, H> {
             .filter(|(t, _)| !snap.selection.exclude_data.contains(t))
             .map(|(t, b)| (t.clone(), *b))
             .collect();
-        let pipelines: Vec<Vec<_>> = match self.s.transfer {
+        const DUMP: &[&str] = &["pg_dump", "pg_restore"];
+        const SLICE: &[&str] = &["psql (production)", "psql (staging)"];
+        let (units, slots): (Vec<Unit>, usize) = match self.s.transfer {
             Transfer::Stream => {
                 let min = self.s.own_stream_min_bytes;
-                let extra = dump::plan_streams(&data_tables, jobs, min);
-                let elsewhere: Vec<Table> = extra.iter().flatten().cloned().collect();
-                if !extra.is_empty() {
-                    rt.info(&format!(
-                        "data: {} streams; own streams for {}",
-                        extra.len() + 1,
-                        elsewhere
-                            .iter()
-                            .map(Table::display)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
+                let plan = dump::plan_data(&data_tables, jobs, min, source_major >= 14);
+                let elsewhere = dump::elsewhere(&plan);
+                if plan.len() > 1 {
+                    self.log_data_plan(&plan, jobs);
                 }
-                // From stdin: pg_restore cannot run parallel jobs on a pipe; hence streams.
+                // From stdin: pg_restore cannot run parallel jobs on a pipe; hence units.
                 let restore =
                     || restore::restore(self.client(), staging, None, None, Section::Data, 1);
                 let c = self.client();
-                let mut p = vec![vec![
-                    dump::data_stream(c, &snap.source, &snap.id, &snap.selection, &elsewhere),
-                    restore(),
-                ]];
-                for tables in &extra {
-                    p.push(vec![
-                        dump::tables_stream(c, &snap.source, &snap.id, tables),
-                        restore(),
-                    ]);
+                let mut sliced: Vec<(Table, u64, Vec<Column>)> = Vec::new();
+                let mut units = Vec::new();
+                for unit in &plan {
+                    match unit {
+                        DataUnit::Rest { .. } => units.push((
+                            vec![
+                                dump::data_stream(
+                                    c,
+                                    &snap.source,
+                                    &snap.id,
+                                    &snap.selection,
+                                    &elsewhere,
+                                ),
+                                restore(),
+                            ],
+                            DUMP,
+                        )),
+                        DataUnit::Table { table, .. } => units.push((
+                            vec![
+                                dump::tables_stream(
+                                    c,
+                                    &snap.source,
+                                    &snap.id,
+                                    std::slice::from_ref(table),
+                                ),
+                                restore(),
+                            ],
+                            DUMP,
+                        )),
+                        DataUnit::Slice {
+                            table, part, parts, ..
+                        } => {
+                            if !sliced.iter().any(|(t, _, _)| t == table) {
+                                let (pages, columns) = self.slice_facts(snap, table).await?;
+                                sliced.push((table.clone(), pages, columns));
+                            }
+                            let (_, pages, columns) = sliced
+                                .iter()
+                                .find(|(t, _, _)| t == table)
+                                .expect("just added");
+                            let condition = dump::slice_condition(*part, *parts, *pages);
+                            units.push((
+                                dump::slice_copy(
+                                    c,
+                                    &snap.source,
+                                    staging,
+                                    &snap.id,
+                                    table,
+                                    columns,
+                                    &condition,
+                                ),
+                                SLICE,
+                            ));
+                        }
+                    }
                 }
-                p
+                (units, jobs.max(1) as usize)
             }
-            Transfer::Directory => vec![vec![restore::restore(
-                self.client(),
-                staging,
-                Some(&archive.path),
-                Some(&archive.list),
-                Section::Data,
-                jobs,
-            )]],
+            Transfer::Directory => (
+                vec![(
+                    vec![restore::restore(
+                        self.client(),
+                        staging,
+                        Some(&archive.path),
+                        Some(&archive.list),
+                        Section::Data,
+                        jobs,
+                    )],
+                    &["pg_restore"][..],
+                )],
+                1,
+            ),
         };
-        let names: &[&str] = match self.s.transfer {
-            Transfer::Stream => &["pg_dump", "pg_restore"],
-            Transfer::Directory => &["pg_restore"],
-        };
-        let mut handles = Vec::new();
-        for p in &pipelines {
-            let h = rt.host.spawn(p)?;
-            self.processes.push(h);
-            handles.push(h);
-        }
-        match self.wait_data(&handles, staging, data_tables.len()).await {
-            None => Ok(()),
-            Some(failed) => Err(pipeline_error(rt, "copying data", names, &failed)),
-        }
+        self.run_units(units, slots, staging).await
     }
 
-    /// Wait for every data pipeline, printing progress (tables started, staging's size)
-    /// every few seconds. The first pipeline that fails ends the wait (the caller's error
-    /// path kills the others); None when all succeeded.
-    async fn wait_data(
-        &self,
-        handles: &[u32],
-        staging: &Conn,
-        total: usize,
-    ) -> Option<ProcessStatus> {
+    fn log_data_plan(&self, plan: &[DataUnit], jobs: u64) {
+        let mut sliced: Vec<String> = Vec::new();
+        let mut own: Vec<String> = Vec::new();
+        for u in plan {
+            match u {
+                DataUnit::Slice {
+                    table,
+                    part: 0,
+                    parts,
+                    ..
+                } => sliced.push(format!("{} ({parts} parts)", table.display())),
+                DataUnit::Table { table, .. } => own.push(table.display()),
+                _ => {}
+            }
+        }
+        let mut line = format!("data: {} units on {jobs} slots", plan.len());
+        if !sliced.is_empty() {
+            line.push_str(&format!("; sliced by pages: {}", sliced.join(", ")));
+        }
+        if !own.is_empty() {
+            line.push_str(&format!("; own units: {}", own.join(", ")));
+        }
+        self.rt.info(&line);
+    }
+
+    /// A sliced table's page count and copied columns, as the snapshot sees them.
+    async fn slice_facts(&self, snap: &Snapshot, table: &Table) -> Result<(u64, Vec<Column>)> {
         let rt = self.rt;
-        let mut running: Vec<u32> = handles.to_vec();
-        let mut started_tables = vec![0usize; handles.len()];
+        let pages_sql = format!(
+            "SELECT pg_catalog.pg_relation_size({}::pg_catalog.regclass) / pg_catalog.current_setting('block_size')::bigint",
+            quote_literal(&table.qualified())
+        );
+        let pages = in_snapshot(&snap.id, &pages_sql);
+        let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+        let pages = query(rt, self.client(), &snap.source, &pages)
+            .await?
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        let columns = in_snapshot(&snap.id, &catalog::columns_sql(table));
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let columns =
+            catalog::parse_columns(&query(rt, self.client(), &snap.source, &columns).await?);
+        Ok((pages, columns))
+    }
+
+    /// Run the units `slots` at a time, in order (largest first), each started as soon
+    /// as a slot frees up; print progress (units done, staging's size) every few seconds.
+    /// The first unit that fails ends the copy (the caller's error path kills the rest).
+    async fn run_units(
+        &mut self,
+        units: Vec<Unit<'_>>,
+        slots: usize,
+        staging: &Conn,
+    ) -> Result<()> {
+        let rt = self.rt;
+        let total = units.len();
+        let mut queue = units.into_iter();
+        let mut running: Vec<(u32, &[&str])> = Vec::new();
+        let mut done = 0usize;
         let mut last_progress = rt.host.now_ms();
-        // One pipeline: wait on it alone; several: take turns, briefly, so that a failure
-        // in any of them is seen at once.
-        let slice = if handles.len() == 1 { PROGRESS_MS } else { 100 };
-        while !running.is_empty() {
+        loop {
+            while running.len() < slots.max(1) {
+                let Some((pipeline, names)) = queue.next() else {
+                    break;
+                };
+                let h = rt.host.spawn(&pipeline)?;
+                self.processes.push(h);
+                running.push((h, names));
+            }
+            if running.is_empty() {
+                return Ok(());
+            }
+            // One unit: wait on it alone; several: take turns, briefly, so that a failure
+            // in any of them is seen at once and a free slot is filled at once.
+            let slice = if running.len() == 1 { PROGRESS_MS } else { 100 };
             let mut i = 0;
             while i < running.len() {
-                let h = running[i];
+                let (h, names) = running[i];
                 let status = rt.host.wait(h, slice).await;
-                let k = handles.iter().position(|x| *x == h).unwrap_or(0);
-                if let Some(s) = status.stderr.last() {
-                    started_tables[k] = restore::tables_started(s);
-                }
                 if status.done {
                     if !status.success() {
-                        return Some(status);
+                        return Err(pipeline_error(rt, "copying data", names, &status));
                     }
                     running.remove(i);
+                    done += 1;
                 } else {
                     i += 1;
                 }
@@ -297,14 +391,12 @@ impl<H: Host> Job<'_, H> {
                     .await
                     .map(|s| s.trim().to_string())
                     .unwrap_or_else(|_| "?".into());
-                let started: usize = started_tables.iter().sum();
                 rt.info(&format!(
-                    "data: {}/{total} tables started, staging holds {size}",
-                    started.min(total)
+                    "data: {done}/{total} units done, {} running, staging holds {size}",
+                    running.len()
                 ));
             }
         }
-        None
     }
 
     /// Masked tables, one at a time: production's `COPY (SELECT masked…) TO STDOUT` in the

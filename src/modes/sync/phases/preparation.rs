@@ -25,6 +25,8 @@ pub struct Prepared {
     pub twin: Option<Branch>,
     /// Parallel jobs for pg_dump/pg_restore (`jobs`, default the runner's cores).
     pub jobs: u64,
+    /// Production's major version (slicing a table by pages needs 14+).
+    pub source_major: u32,
 }
 
 impl<H: Host> Job<'_, H> {
@@ -85,6 +87,7 @@ impl<H: Host> Job<'_, H> {
             target,
             twin,
             jobs,
+            source_major,
         })
     }
 
