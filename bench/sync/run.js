@@ -200,7 +200,9 @@ const TICK_MS = 10; // USER_HZ = 100 on Linux
           storage[phase] = (storage[phase] || 0) + op.ms;
         }
         const storageMs = Object.values(storage).reduce((a, b) => a + b, 0);
-        const streams = (logText(r).match(/data: (\d+) streams/) || [null, '1'])[1];
+        // "data: 5 units on 2 slots" (this build), "data: 2 streams" (builds before units).
+        const m = logText(r).match(/data: (\d+) units on (\d+) slots/) || logText(r).match(/data: (\d+) (streams)/);
+        const streams = m ? (m[2] === 'streams' ? `${m[1]} data stream(s)` : `${m[1]} data units on ${m[2]} slots`) : '1 data stream';
         return { ms, cpu, phases, storage, storageMs, streams, outside: ms - Number(r.outputs.duration_ms) };
       };
     }
@@ -231,7 +233,7 @@ const TICK_MS = 10; // USER_HZ = 100 on Linux
     console.log('(CPU: target server includes the emulator\'s database copies; the action\'s clients include its node process.)');
     for (const [, , name] of builds) {
       const names = [...new Set(results[name].flatMap((r) => Object.keys(r.phases)))];
-      console.log(`\n${name}: phases (medians; ${results[name][0].streams} data stream(s)):\n`);
+      console.log(`\n${name}: phases (medians; ${results[name][0].streams}):\n`);
       console.log("| phase | as measured | emulator storage | action's own |");
       console.log('| --- | ---: | ---: | ---: |');
       for (const p of names) {
