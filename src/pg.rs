@@ -1,7 +1,51 @@
-//! What every mode that talks to Postgres through psql/pg_dump shares: turning a failed
-//! connection into one actionable line that names the input the URL came from.
+//! What every mode that talks to Postgres through psql/pg_dump shares: finding the client
+//! programs by absolute path, reading their versions, and turning a failed connection into
+//! one actionable line that names the input the URL came from.
 
 use crate::error::Error;
+use crate::host::{DirEntry, EntryKind, Host};
+
+/// Where Debian and Ubuntu (and so GitHub's runners) install each major's client programs:
+/// `/usr/lib/postgresql/<major>/bin`. The `psql`/`pg_dump` on PATH there is a wrapper that
+/// picks a version on its own, so the modes pick by absolute path instead.
+pub const CLIENT_ROOT: &str = "/usr/lib/postgresql";
+
+/// `(major, bin directory)` of every installed client that has `program`, highest first.
+pub fn installed(entries: &[DirEntry], program: &str) -> Vec<(u32, String)> {
+    let mut found: Vec<(u32, String)> = entries
+        .iter()
+        .filter(|e| e.kind != EntryKind::Dir)
+        .filter_map(|e| {
+            let mut parts = e.path.split('/');
+            let (major, bin, file) = (parts.next()?, parts.next()?, parts.next()?);
+            (bin == "bin" && file == program && parts.next().is_none()).then_some(())?;
+            Some((major.parse().ok()?, format!("{CLIENT_ROOT}/{major}/bin")))
+        })
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found
+}
+
+/// [`installed`] on this machine (none when the directory is missing).
+pub fn find_installed<H: Host>(host: &H, program: &str) -> Vec<(u32, String)> {
+    installed(&host.walk(CLIENT_ROOT).unwrap_or_default(), program)
+}
+
+/// `psql (PostgreSQL) 16.4 (Ubuntu 16.4-1)` → ("16.4", 16); `pg_dump (PostgreSQL) 9.6.24`
+/// → ("9.6.24", 9); `17beta1` → ("17beta1", 17).
+pub fn parse_client_version(out: &str) -> Option<(String, u32)> {
+    let v = out
+        .split_whitespace()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    let v = v.trim_end_matches(|c: char| !c.is_ascii_digit());
+    let major = v.split(['.', 'b', 'r', 'd']).next()?.parse().ok()?;
+    Some((v.to_string(), major))
+}
+
+/// `server_version_num` (150018, 90624) → major (15, 9).
+pub fn server_major(num: u32) -> u32 {
+    num / 10_000
+}
 
 /// psql could not connect: its message on one line (it repeats itself per address tried),
 /// and what to do about the usual causes, naming the input the URL came from.
@@ -60,6 +104,61 @@ pub fn connect_error(target: &str, input: &str, shown_url: &str, stderr: &str) -
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn file(path: &str) -> DirEntry {
+        DirEntry {
+            path: path.into(),
+            kind: EntryKind::File,
+            size: 1,
+            target: None,
+        }
+    }
+
+    #[test]
+    fn finds_the_newest_client_that_has_the_program() {
+        let entries = [
+            file("9.6/bin/psql"),
+            file("14/bin/pg_dump"),
+            file("16/bin/psql"),
+            file("16/bin/pg_dump"),
+            file("15/lib/pg_dump"),
+            file("17/bin/psql"),
+            DirEntry {
+                kind: EntryKind::Dir,
+                ..file("18/bin/pg_dump")
+            },
+        ];
+        assert_eq!(
+            installed(&entries, "pg_dump"),
+            [
+                (16, "/usr/lib/postgresql/16/bin".to_string()),
+                (14, "/usr/lib/postgresql/14/bin".to_string())
+            ]
+        );
+        let psql: Vec<u32> = installed(&entries, "psql").iter().map(|c| c.0).collect();
+        assert_eq!(psql, [17, 16]);
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(
+            parse_client_version("psql (PostgreSQL) 16.4 (Ubuntu 16.4-1.pgdg24.04+1)\n"),
+            Some(("16.4".into(), 16))
+        );
+        assert_eq!(
+            parse_client_version("pg_dump (PostgreSQL) 9.6.24"),
+            Some(("9.6.24".into(), 9))
+        );
+        assert_eq!(
+            parse_client_version("psql (PostgreSQL) 17beta1"),
+            Some(("17beta1".into(), 17))
+        );
+        assert_eq!(parse_client_version("garbage"), None);
+        assert_eq!(server_major(150018), 15);
+        assert_eq!(server_major(90624), 9);
+    }
+
     #[test]
     fn connect_errors_name_the_input_and_the_cause() {
         let e = super::connect_error(

@@ -277,7 +277,7 @@ impl<'a, H: Host> Engine<'a, H> {
                 self.client.path
             )));
         }
-        let server_major = psql::server_major(state.server_version_num);
+        let server_major = crate::pg::server_major(state.server_version_num);
         if self.client.major < server_major {
             return Err(Error::Failed(format!(
                 "psql {} ({}) is older than the {} server (PostgreSQL {server_major}); install postgresql-client-{server_major} or newer before this step, or set `pg-bin-dir:` to its bin directory",

@@ -10,7 +10,7 @@ use crate::runtime::Runtime;
 use crate::sql::{ExecutionPlan, Statement, StatementKind};
 use crate::url::PgUrl;
 
-const DEFAULT_ROOT: &str = "/usr/lib/postgresql";
+use crate::pg::{parse_client_version, CLIENT_ROOT as DEFAULT_ROOT};
 
 /// A psql binary and its major version.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,36 +18,6 @@ pub struct Client {
     pub path: String,
     pub major: u32,
     pub version: String,
-}
-
-/// `psql (PostgreSQL) 16.4 (Ubuntu 16.4-1)` → ("16.4", 16); `9.6.24` → 9.
-pub fn parse_client_version(out: &str) -> Option<(String, u32)> {
-    let v = out
-        .split_whitespace()
-        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
-    let v = v.trim_end_matches(|c: char| !c.is_ascii_digit());
-    let major = v.split(['.', 'b', 'r', 'd']).next()?.parse().ok()?;
-    Some((v.to_string(), major))
-}
-
-/// `server_version_num` → major (150018 → 15, 90624 → 9).
-pub fn server_major(num: u32) -> u32 {
-    num / 10000
-}
-
-/// Candidates under `/usr/lib/postgresql/<N>/bin/psql`, newest first.
-pub fn candidates(entries: &[crate::host::DirEntry], root: &str) -> Vec<(u32, String)> {
-    let mut found: Vec<(u32, String)> = entries
-        .iter()
-        .filter(|e| e.kind != EntryKind::Dir)
-        .filter_map(|e| {
-            let (major, rest) = e.path.split_once('/')?;
-            (rest == "bin/psql").then_some(())?;
-            Some((major.parse().ok()?, format!("{root}/{}", e.path)))
-        })
-        .collect();
-    found.sort_by_key(|f| std::cmp::Reverse(f.0));
-    found
 }
 
 pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<Client> {
@@ -71,13 +41,10 @@ pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<C
                 )),
             }
         }
-        None => match rt.host.walk(DEFAULT_ROOT) {
-            Ok(entries) => candidates(&entries, DEFAULT_ROOT)
-                .into_iter()
-                .map(|(_, p)| p)
-                .collect(),
-            Err(_) => vec![],
-        },
+        None => crate::pg::find_installed(&rt.host, "psql")
+            .into_iter()
+            .map(|(_, dir)| format!("{dir}/psql"))
+            .collect(),
     };
     let Some(path) = paths.into_iter().next() else {
         return Err(Error::Failed(format!(
@@ -755,47 +722,6 @@ mod tests {
             run_url: "url".into(),
             status: "applied",
         }
-    }
-
-    #[test]
-    fn versions() {
-        assert_eq!(
-            parse_client_version("psql (PostgreSQL) 16.4 (Ubuntu 16.4-1.pgdg24.04+1)\n"),
-            Some(("16.4".into(), 16))
-        );
-        assert_eq!(
-            parse_client_version("psql (PostgreSQL) 9.6.24"),
-            Some(("9.6.24".into(), 9))
-        );
-        assert_eq!(
-            parse_client_version("psql (PostgreSQL) 17beta1"),
-            Some(("17beta1".into(), 17))
-        );
-        assert_eq!(server_major(150018), 15);
-        assert_eq!(server_major(90624), 9);
-    }
-
-    #[test]
-    fn finds_the_newest_client() {
-        use crate::host::DirEntry;
-        let e = |p: &str| DirEntry {
-            path: p.into(),
-            kind: EntryKind::File,
-            size: 1,
-            target: None,
-        };
-        let c = candidates(
-            &[
-                e("9.6/bin/psql"),
-                e("16/bin/psql"),
-                e("15/bin/psql"),
-                e("16/bin/pg_dump"),
-                e("16/lib/x"),
-            ],
-            "/usr/lib/postgresql",
-        );
-        assert_eq!(c[0], (16, "/usr/lib/postgresql/16/bin/psql".into()));
-        assert_eq!(c.len(), 2);
     }
 
     #[test]
