@@ -229,21 +229,33 @@ pub fn slice_condition(part: u32, parts: u32, pages: u64) -> String {
 /// One slice: production's rows in a page range, read in the snapshot, piped into staging.
 pub fn slice_copy(
     client: &Client,
-    source: &Conn,
+    from: (&Conn, &str),
     staging: &Conn,
-    snapshot: &str,
     table: &Table,
     columns: &[Column],
     condition: &str,
 ) -> Vec<Command> {
-    let names: Vec<String> = columns
-        .iter()
-        .filter(|c| !c.generated)
-        .map(|c| quote_ident(&c.name))
-        .collect();
+    let columns: Vec<&Column> = columns.iter().filter(|c| !c.generated).collect();
+    let select: Vec<String> = columns.iter().map(|c| quote_ident(&c.name)).collect();
+    copy_pipe(client, from, staging, table, &columns, &select, condition)
+}
+
+/// `COPY (SELECT <select> FROM ONLY t WHERE <condition>) TO STDOUT` on production in the
+/// snapshot | `COPY t (<columns>) FROM STDIN` on staging: the rows go from one server to
+/// the other through an OS pipe, never through this process or the disk.
+fn copy_pipe(
+    client: &Client,
+    (source, snapshot): (&Conn, &str),
+    staging: &Conn,
+    table: &Table,
+    columns: &[&Column],
+    select: &[String],
+    condition: &str,
+) -> Vec<Command> {
+    let names: Vec<String> = columns.iter().map(|c| quote_ident(&c.name)).collect();
     let out = format!(
         "COPY (SELECT {} FROM ONLY {} WHERE {condition}) TO STDOUT",
-        names.join(", "),
+        select.join(", "),
         table.qualified()
     );
     let set_snapshot = format!(
@@ -319,33 +331,15 @@ pub fn masked_copy(
             None => quote_ident(&c.name),
         })
         .collect();
-    let names: Vec<String> = columns.iter().map(|c| quote_ident(&c.name)).collect();
-    let out = format!(
-        "COPY (SELECT {} FROM ONLY {}) TO STDOUT",
-        select.join(", "),
-        m.table.qualified()
-    );
-    let set_snapshot = format!(
-        "SET TRANSACTION SNAPSHOT {}",
-        super::catalog::quote_literal(snapshot)
-    );
-    let input = format!(
-        "COPY {} ({}) FROM STDIN",
-        m.table.qualified(),
-        names.join(", ")
-    );
-    vec![
-        source.psql(
-            client,
-            &[
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                &set_snapshot,
-                &out,
-                "COMMIT",
-            ],
-        ),
-        staging.psql(client, &[&input]),
-    ]
+    copy_pipe(
+        client,
+        (source, snapshot),
+        staging,
+        &m.table,
+        &columns,
+        &select,
+        "true",
+    )
 }
 
 #[cfg(test)]
@@ -514,5 +508,49 @@ mod tests {
             .args
             .join(" ")
             .contains("COPY \"public\".\"users\" (\"id\", \"email\") FROM STDIN"));
+    }
+
+    #[test]
+    fn a_slice_copies_its_page_range_in_the_snapshot_without_generated_columns() {
+        let client = Client {
+            major: 16,
+            dir: "/pg/bin".into(),
+        };
+        let source = Conn::parse("production", "source-url", "postgresql://u:pw@h/prod").unwrap();
+        let staging = Conn::parse("staging", "x", "postgresql://o:pw2@s/neondb").unwrap();
+        let column = |name: &str, generated| Column {
+            name: name.into(),
+            type_sql: "int".into(),
+            not_null: false,
+            generated,
+        };
+        let columns = [
+            column("aid", false),
+            column("Total", false),
+            column("g", true),
+        ];
+        let condition = slice_condition(1, 3, 300);
+        let p = slice_copy(
+            &client,
+            (&source, "00000003-1"),
+            &staging,
+            &t("public", "accounts"),
+            &columns,
+            &condition,
+        );
+        let out = p[0].args.join(" ");
+        assert!(
+            out.contains("SET TRANSACTION SNAPSHOT '00000003-1'"),
+            "{out}"
+        );
+        assert!(
+            out.contains("COPY (SELECT \"aid\", \"Total\" FROM ONLY \"public\".\"accounts\" WHERE ctid >= '(100,0)'::pg_catalog.tid AND ctid < '(200,0)'::pg_catalog.tid) TO STDOUT"),
+            "{out}"
+        );
+        let input = p[1].args.join(" ");
+        assert!(
+            input.contains("COPY \"public\".\"accounts\" (\"aid\", \"Total\") FROM STDIN"),
+            "{input}"
+        );
     }
 }

@@ -263,9 +263,8 @@ impl<H: Host> Job<'_, H> {
                             units.push((
                                 dump::slice_copy(
                                     c,
-                                    &snap.source,
+                                    (&snap.source, &snap.id),
                                     staging,
-                                    &snap.id,
                                     table,
                                     columns,
                                     &condition,
