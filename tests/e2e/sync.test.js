@@ -354,3 +354,43 @@ test('parallel data units (jobs: 3, every table big enough for a unit, the bigge
   assert.equal(await twinSql('SELECT last_value FROM app.orders_id_seq'), await prodSql('SELECT last_value FROM app.orders_id_seq'));
   assert.equal(r.outputs.rows, String(200 + 500 + 300 + 1000 + 2));
 });
+
+test('plain target-url: a failed sync leaves the database as it was; a good one renames staging into place and keeps the old one as backup', async () => {
+  const devPassword = 'dev-owner-pw-71c2e0';
+  await prod.psql(`CREATE ROLE dev_owner LOGIN CREATEDB PASSWORD '${devPassword}'`);
+  await prod.psql('CREATE DATABASE devcopy OWNER dev_owner');
+  const devSql = async (sql, db = 'devcopy') => (await prod.psql(sql, { db, user: 'dev_owner' })).trim();
+  await devSql('CREATE TABLE stale (x int); INSERT INTO stale SELECT generate_series(1, 3)');
+  const databases = async () => (await prod.psql("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname LIKE 'devcopy%'")).trim().split(',');
+  const urlSync = (opts) => runAction({
+    inputs: {
+      mode: 'sync',
+      'source-url': sourceUrl,
+      'target-url': `postgresql://dev_owner:${devPassword}@127.0.0.1:${prod.port}/devcopy`,
+      'slack-webhook-url': slack.url,
+    },
+    eventName: 'schedule',
+    event: scheduleEvent(),
+    timeoutMs: 240000,
+    ...opts,
+  });
+
+  const failed = await urlSync({ env: { NEON_GITOPS_TEST_STAGING_SQL: "INSERT INTO public.settings VALUES ('intruder', 'x')" } });
+  assert.notEqual(failed.code, 0, logText(failed));
+  const error = failed.errors.join('\n');
+  assert.match(error, /sync failed during verification/, error);
+  assert.match(error, /public\.settings: production had 2 rows in the snapshot, staging has 3/);
+  assert.deepEqual(await databases(), ['devcopy'], 'the staging database was dropped');
+  assert.equal(await devSql('SELECT count(*) FROM stale'), '3', 'the target is as it was');
+  assert.ok(!JSON.stringify(slack.messages.at(-1)).includes(devPassword));
+
+  const r = await urlSync();
+  assert.equal(r.code, 0, logText(r));
+  assert.deepEqual(await fingerprint((sql) => devSql(sql)), await fingerprint(prodSql));
+  assert.equal(await devSql("SELECT count(*) FROM pg_class WHERE relname = 'stale'"), '0');
+  const backup = r.outputs.backup_branch;
+  assert.match(backup, /^devcopy_old_\d{8}T\d{6}Z$/);
+  assert.deepEqual(await databases(), ['devcopy', backup].sort());
+  assert.equal(await devSql('SELECT count(*) FROM stale', backup), '3', 'the previous state is kept');
+  assert.equal(await devSql('SELECT count(*) FROM app.order_totals'), '200', 'the materialised view is populated');
+});
