@@ -138,6 +138,7 @@ pub fn parse_state(stdout: &str) -> DbState {
                     version: t(0),
                     checksum: t(1),
                     status: t(2),
+                    ms: a.get(3).and_then(|v| v.as_u64()),
                 });
             }
         } else if let Some(f) = line.strip_prefix("NG_FP ") {
@@ -148,6 +149,24 @@ pub fn parse_state(stdout: &str) -> DbState {
         }
     }
     s
+}
+
+/// Execution times the sessions did not print, from the rows they wrote.
+fn fill_ms(report: &mut ApplyReport, state: &DbState) {
+    for f in report
+        .files
+        .iter_mut()
+        .filter(|f| f.status == FileStatus::Applied)
+    {
+        if let Some(ms) = state
+            .recorded
+            .iter()
+            .find(|r| r.version == f.version)
+            .and_then(|r| r.ms)
+        {
+            f.ms = ms;
+        }
+    }
 }
 
 /// Is the file all-or-nothing when it fails?
@@ -401,6 +420,9 @@ impl<'a, H: Host> Engine<'a, H> {
         // Files sent statement by statement after their one-query form failed without
         // saying where (see below).
         let mut precise: std::collections::HashSet<usize> = Default::default();
+        // Applied files whose execution time the session did not print (one-query files
+        // of a session that ended in an error): read from the tracking table at the end.
+        let mut unknown_ms: Vec<String> = Vec::new();
         let mut stale = 0;
         let mut waiting_logged = false;
         let mut first = true;
@@ -506,14 +528,25 @@ impl<'a, H: Host> Engine<'a, H> {
                 rt.host.now_ms() - t_run
             ));
             let outcome = psql::parse_outcome(&script.marker, out.code, &out.stdout, &out.stderr);
-            let mark_done = |report: &mut ApplyReport, done: &[(usize, u64)]| {
+            // What a session that ran (to the end or to an error) left recorded: the
+            // files it finished and the baseline rows it wrote first.
+            let mut record_session = |report: &mut ApplyReport, done: &[(usize, Option<u64>)]| {
                 for &(k, ms) in done {
                     let version = &self.files[p.plan.pending[k]].version;
                     if let Some(r) = report.files.iter_mut().find(|r| &r.version == version) {
                         r.status = FileStatus::Applied;
-                        r.ms = ms;
+                        match ms {
+                            Some(ms) => r.ms = ms,
+                            None => unknown_ms.push(version.clone()),
+                        }
                     }
                 }
+                report.baselined.extend(
+                    p.plan
+                        .baseline
+                        .iter()
+                        .map(|&i| self.files[i].version.clone()),
+                );
             };
             match outcome {
                 Outcome::LockBusy { holder } => {
@@ -552,24 +585,17 @@ impl<'a, H: Host> Engine<'a, H> {
                     first = true;
                 }
                 Outcome::Finished { done } => {
-                    mark_done(&mut report, &done);
-                    report.baselined.extend(
-                        p.plan
-                            .baseline
-                            .iter()
-                            .map(|&i| self.files[i].version.clone()),
-                    );
+                    record_session(&mut report, &done);
+                    if !unknown_ms.is_empty() {
+                        if let Ok(state) = self.inspect().await {
+                            fill_ms(&mut report, &state);
+                        }
+                    }
                     return Ok(report);
                 }
                 Outcome::NoSession(msg) => return Err(self.no_session(&msg)),
                 Outcome::Failed { done, error } => {
-                    mark_done(&mut report, &done);
-                    report.baselined.extend(
-                        p.plan
-                            .baseline
-                            .iter()
-                            .map(|&i| self.files[i].version.clone()),
-                    );
+                    record_session(&mut report, &done);
                     // A file sent as one query: psql names the line where the query
                     // ends, the server's `LINE n:` counts from where it begins.
                     let query = error.script_line.and_then(|l| {
@@ -652,12 +678,13 @@ impl<'a, H: Host> Engine<'a, H> {
                         Some(_) => None,
                         None => failing_line(fa, &texts[k], mapped.map(|(_, l)| l), &error),
                     };
-                    let after = self
-                        .inspect()
-                        .await
-                        .map(|s| s.invalid_indexes)
-                        .unwrap_or_default();
+                    let after = self.inspect().await.ok();
+                    if let Some(state) = &after {
+                        fill_ms(&mut report, state);
+                    }
                     let invalid: Vec<String> = after
+                        .map(|s| s.invalid_indexes)
+                        .unwrap_or_default()
                         .into_iter()
                         .filter(|x| !p.state.invalid_indexes.contains(x))
                         .collect();

@@ -16,6 +16,8 @@ pub struct Recorded {
     pub version: String,
     pub checksum: String,
     pub status: String,
+    /// `execution_ms` as recorded (for the report of files this run applied).
+    pub ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +120,7 @@ mod tests {
     }
     fn rec(name: &str, checksum: &str) -> Recorded {
         Recorded {
+            ms: None,
             version: name.into(),
             checksum: checksum.into(),
             status: "applied".into(),

@@ -567,10 +567,10 @@ pub enum Outcome {
     LockBusy { holder: Option<String> },
     /// The tracking table changed between planning and taking the lock.
     Stale,
-    /// (file index, execution ms) of every file that finished.
-    Finished { done: Vec<(usize, u64)> },
+    /// (file index, execution ms when psql printed it) of every file that finished.
+    Finished { done: Vec<(usize, Option<u64>)> },
     Failed {
-        done: Vec<(usize, u64)>,
+        done: Vec<(usize, Option<u64>)>,
         error: PsqlError,
     },
     /// psql could not connect or start the session.
@@ -648,13 +648,13 @@ pub fn parse_outcome(marker: &str, code: Option<i32>, stdout: &str, stderr: &str
         if let Some(i) = rest.strip_prefix("DONE ") {
             let mut parts = i.split_whitespace();
             if let Some(Ok(i)) = parts.next().map(str::parse) {
-                done.push((i, parts.next().and_then(|m| m.parse().ok()).unwrap_or(0)));
+                done.push((i, parts.next().and_then(|m| m.parse().ok())));
             }
         } else if let Some(i) = rest.strip_prefix("MS ") {
             let mut parts = i.split_whitespace().map(str::parse::<u64>);
             if let (Some(Ok(k)), Some(Ok(ms))) = (parts.next(), parts.next()) {
                 if let Some(d) = done.iter_mut().find(|d| d.0 as u64 == k) {
-                    d.1 = ms;
+                    d.1 = Some(ms);
                 }
             }
         } else if rest == "LOCK_BUSY" {
@@ -908,7 +908,7 @@ mod tests {
         assert_eq!(
             parse_outcome("NG_x", Some(0), out, ""),
             Outcome::Finished {
-                done: vec![(0, 42), (1, 7)]
+                done: vec![(0, Some(42)), (1, Some(7))]
             }
         );
     }
@@ -965,7 +965,7 @@ mod tests {
         let out = "NG_x START 0\nNG_x DONE 0 12\nNG_x START 1\n";
         match parse_outcome("NG_x", Some(3), out, stderr) {
             Outcome::Failed { done, error } => {
-                assert_eq!(done, [(0, 12)]);
+                assert_eq!(done, [(0, Some(12))]);
                 assert_eq!(error.script_line, Some(12));
             }
             other => panic!("{other:?}"),
@@ -982,7 +982,9 @@ mod tests {
         );
         assert_eq!(
             parse_outcome("NG_x", Some(0), "NG_x DONE 0 5\nNG_x END\n", ""),
-            Outcome::Finished { done: vec![(0, 5)] }
+            Outcome::Finished {
+                done: vec![(0, Some(5))]
+            }
         );
         assert!(matches!(
             parse_outcome("NG_x", Some(2), "", "psql: error: connection to server at \"h\" failed: FATAL:  password authentication failed\n"),

@@ -78,7 +78,7 @@ impl TrackingTable {
     /// a file name could contain can confuse the parser.
     pub fn rows_sql(&self) -> String {
         format!(
-            "SELECT 'NG_ROW ' || json_build_array(version, checksum, status)::text FROM {} ORDER BY id",
+            "SELECT 'NG_ROW ' || json_build_array(version, checksum, status, execution_ms)::text FROM {} ORDER BY id",
             self.qualified()
         )
     }
