@@ -2,6 +2,8 @@
 //! MANIFEST.md): every .sql file splits without a crash, and no file Postgres
 //! 15 applies (order.txt / order.bootstrap.txt) gets a validation error.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -12,33 +14,8 @@ fn corpus() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
-fn sql_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            sql_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "sql") {
-            out.push(p);
-        }
-    }
-}
-
 fn source(project: &Path, rel: &str) -> SourceFile {
-    let path = project.join(rel);
-    let metadata = path
-        .parent()
-        .map(|d| d.join("metadata.toml"))
-        .and_then(|m| fs::read_to_string(m).ok());
-    SourceFile {
-        path: rel.to_string(),
-        bytes: fs::read(&path).unwrap(),
-        metadata,
-    }
+    common::corpus::source_file(project, &project.join(rel))
 }
 
 #[test]
@@ -47,8 +24,7 @@ fn every_corpus_file_splits() {
         eprintln!("skip: ../shared/corpus not found");
         return;
     };
-    let mut files = Vec::new();
-    sql_files(&root, &mut files);
+    let files = common::corpus::sql_files(&root);
     assert!(
         files.len() > 1000,
         "corpus looks incomplete: {}",

@@ -8,26 +8,13 @@
 //!     [--json]   also print one JSON line with the totals
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use neon_gitops::sql::{analyze, LintConfig, SourceFile};
 
-fn sql_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            sql_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "sql") {
-            out.push(p);
-        }
-    }
-}
+#[path = "../../tests/common/corpus.rs"]
+mod corpus;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,22 +34,12 @@ fn main() {
 
     let mut inputs: Vec<(String, Vec<SourceFile>)> = Vec::new();
     for p in &projects {
-        let mut files = Vec::new();
-        sql_files(p, &mut files);
+        let files = corpus::sql_files(p);
         if list {
             files.iter().for_each(|f| println!("{}", f.display()));
             continue;
         }
-        let src = files
-            .iter()
-            .map(|f| SourceFile {
-                path: f.strip_prefix(p).unwrap().to_string_lossy().into_owned(),
-                bytes: fs::read(f).unwrap(),
-                metadata: f
-                    .parent()
-                    .and_then(|d| fs::read_to_string(d.join("metadata.toml")).ok()),
-            })
-            .collect();
+        let src: Vec<SourceFile> = files.iter().map(|f| corpus::source_file(p, f)).collect();
         inputs.push((p.file_name().unwrap().to_string_lossy().into_owned(), src));
     }
     if list {
