@@ -9,17 +9,14 @@
 // Ids are derived from the inputs with a hash, so the same call builds the same payload.
 
 const crypto = require('node:crypto');
+const { simpleUser, nodeId, WEB } = require('./github-user');
 
 const API = 'https://api.github.com';
-const WEB = 'https://github.com';
 const CREATED = '2025-01-15T09:00:00Z';
 const UPDATED = '2025-01-15T09:30:00Z';
 
 function stableId(...parts) {
   return crypto.createHash('sha256').update(parts.join('\0')).digest().readUInt32BE(0) % 900000000 + 10000000;
-}
-function nodeId(prefix, id) {
-  return `${prefix}_kwDO${Buffer.from(String(id)).toString('base64url')}`;
 }
 function fakeSha(...parts) {
   return crypto.createHash('sha1').update(parts.join('\0')).digest('hex');
@@ -27,29 +24,7 @@ function fakeSha(...parts) {
 
 /** A user or organization object ("simple-user" in GitHub's schemas). */
 function account(login, type = 'User') {
-  const id = stableId('account', login);
-  const url = `${API}/users/${login}`;
-  return {
-    login,
-    id,
-    node_id: nodeId(type === 'Organization' ? 'O' : 'U', id),
-    avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
-    gravatar_id: '',
-    url,
-    html_url: `${WEB}/${login}`,
-    followers_url: `${url}/followers`,
-    following_url: `${url}/following{/other_user}`,
-    gists_url: `${url}/gists{/gist_id}`,
-    starred_url: `${url}/starred{/owner}{/repo}`,
-    subscriptions_url: `${url}/subscriptions`,
-    organizations_url: `${url}/orgs`,
-    repos_url: `${url}/repos`,
-    events_url: `${url}/events{/privacy}`,
-    received_events_url: `${url}/received_events`,
-    type,
-    user_view_type: 'public',
-    site_admin: false,
-  };
+  return simpleUser(API, { login, id: stableId('account', login), type });
 }
 
 /**

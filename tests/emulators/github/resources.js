@@ -4,41 +4,10 @@
 // emulator (so a client that follows `url` fields stays local), HTML URLs at github.com.
 
 const crypto = require('node:crypto');
-
-const WEB = 'https://github.com';
+const { simpleUser, nodeId, WEB } = require('../../support/github-user');
 
 function sha1(...parts) {
   return crypto.createHash('sha1').update(parts.join('\0')).digest('hex');
-}
-function nodeId(prefix, id) {
-  return `${prefix}_kwDO${Buffer.from(String(id)).toString('base64url')}`;
-}
-
-/** A user as GitHub's "simple-user" (the bot for GITHUB_TOKEN, or a person). */
-function simpleUser(api, { login, id, type = 'User' }) {
-  const url = `${api}/users/${encodeURIComponent(login)}`;
-  const isBot = type === 'Bot';
-  return {
-    login,
-    id,
-    node_id: isBot ? 'MDM6Qm90NDE4OTgyODI=' : nodeId('U', id),
-    avatar_url: isBot ? 'https://avatars.githubusercontent.com/in/15368?v=4' : `https://avatars.githubusercontent.com/u/${id}?v=4`,
-    gravatar_id: '',
-    url,
-    html_url: isBot ? `${WEB}/apps/github-actions` : `${WEB}/${login}`,
-    followers_url: `${url}/followers`,
-    following_url: `${url}/following{/other_user}`,
-    gists_url: `${url}/gists{/gist_id}`,
-    starred_url: `${url}/starred{/owner}{/repo}`,
-    subscriptions_url: `${url}/subscriptions`,
-    organizations_url: `${url}/orgs`,
-    repos_url: `${url}/repos`,
-    events_url: `${url}/events{/privacy}`,
-    received_events_url: `${url}/received_events`,
-    type,
-    user_view_type: 'public',
-    site_admin: false,
-  };
 }
 
 /** The identity behind a workflow's GITHUB_TOKEN. */
