@@ -209,24 +209,17 @@ fn analyze_file(f: &SourceFile, config: &LintConfig, ctx: &mut Context) -> FileA
 
     let mut infos = Vec::with_capacity(sql.len());
     for (k, view) in views.into_iter().enumerate() {
-        let ast = parse::parse(&view);
-        let span = stmts[sql[k]].span;
-        if ast.is_none() {
-            out.not_analysed.push(span);
-        }
         // Always observed, even when excluded: the objects still get created.
         let target = ctx.observe(&view);
         infos.push(StmtInfo {
             index: k,
             view,
-            ast,
             target,
             in_tx: tx.in_tx.get(k).copied().unwrap_or(false),
-            span,
+            span: stmts[sql[k]].span,
         });
     }
     out.statement_count = infos.len();
-    out.parsed_count = infos.iter().filter(|s| s.ast.is_some()).count();
 
     if !out.excluded {
         let fctx = FileCtx {
@@ -239,6 +232,16 @@ fn analyze_file(f: &SourceFile, config: &LintConfig, ctx: &mut Context) -> FileA
         lint::run(&fctx, |r| config.severity(r) != Severity::Off, &mut hits);
         out.findings = apply_ignores(hits, toks, &stmts, &sql, &infos, config);
     }
+    drop(infos);
+    // Last, as it takes the tokens: which statements sqlparser reads ("not analysed" in
+    // the reports when it does not; the rules above read tokens, not its AST).
+    let mut tokens = lexed.tokens;
+    for &i in &sql {
+        if !parse::parses(&mut tokens[stmts[i].toks.clone()]) {
+            out.not_analysed.push(stmts[i].span);
+        }
+    }
+    out.parsed_count = sql.len() - out.not_analysed.len();
     out.statements = stmts;
     out
 }

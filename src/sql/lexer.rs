@@ -17,7 +17,7 @@
 //! then mark the statement "not analysed", which is never an error).
 
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Location, Span as PSpan, Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::error::SqlError;
 
@@ -60,17 +60,6 @@ impl Tok {
         matches!(
             self.token,
             Token::Whitespace(W::SingleLineComment { .. } | W::MultiLineComment(_))
-        )
-    }
-
-    /// The token as sqlparser's parser wants it.
-    pub fn to_parser_token(&self) -> TokenWithSpan {
-        TokenWithSpan::new(
-            self.token.clone(),
-            PSpan::new(
-                Location::new(self.line as u64, self.col as u64),
-                Location::new(self.end_line as u64, self.end_col as u64),
-            ),
         )
     }
 }

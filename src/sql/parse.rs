@@ -2,26 +2,41 @@
 //! analysed": sqlparser rejects much valid Postgres (and accepts some invalid
 //! SQL), so Postgres stays the only judge of validity.
 
-use sqlparser::ast::Statement as Ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Location, Span as PSpan, Token, TokenWithSpan};
 
-use super::words::View;
+use super::lexer::{Tok, TokKind};
 
-/// Parse one statement from its already-lexed significant tokens (no second
-/// tokenization). `None` when sqlparser cannot read it.
-pub fn parse(view: &View) -> Option<Ast> {
-    if view.is_empty() {
-        return None;
+/// Does sqlparser read the statement whose tokens (all of them, trivia included) these
+/// are? Parsing runs last, after the rules that read the tokens, so it takes the tokens
+/// instead of copying them: `toks` holds `Token::EOF` afterwards. Only the significant
+/// tokens are given to the parser (no second tokenization), without the final `;`.
+pub fn parses(toks: &mut [Tok]) -> bool {
+    let mut tokens: Vec<TokenWithSpan> = toks
+        .iter_mut()
+        .filter(|t| t.kind == TokKind::Sql && !t.is_trivia())
+        .map(|t| {
+            TokenWithSpan::new(
+                std::mem::replace(&mut t.token, Token::EOF),
+                PSpan::new(
+                    Location::new(t.line as u64, t.col as u64),
+                    Location::new(t.end_line as u64, t.end_col as u64),
+                ),
+            )
+        })
+        .collect();
+    if matches!(tokens.last().map(|t| &t.token), Some(Token::SemiColon)) {
+        tokens.pop();
     }
-    let tokens = view.toks.iter().map(|t| t.to_parser_token()).collect();
+    if tokens.is_empty() {
+        return false;
+    }
     let dialect = PostgreSqlDialect {};
     let mut p = Parser::new(&dialect).with_tokens_with_locations(tokens);
-    let ast = p.parse_statement().ok()?;
-    // Trailing tokens the parser did not consume: it did not understand the
-    // whole statement, so do not pretend it did.
-    matches!(p.peek_token().token, Token::EOF).then_some(ast)
+    // Trailing tokens the parser did not consume: it did not understand the whole
+    // statement, so do not pretend it did.
+    p.parse_statement().is_ok() && matches!(p.peek_token().token, Token::EOF)
 }
 
 #[cfg(test)]
@@ -29,9 +44,9 @@ mod tests {
     use super::super::lexer::lex;
     use super::*;
 
-    fn p(sql: &str) -> Option<Ast> {
-        let l = lex(sql, 0, sql.len(), 1);
-        parse(&View::new(&l.tokens))
+    fn p(sql: &str) -> Option<()> {
+        let mut l = lex(sql, 0, sql.len(), 1);
+        parses(&mut l.tokens).then_some(())
     }
 
     #[test]

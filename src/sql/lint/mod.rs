@@ -9,7 +9,6 @@ pub mod alter;
 pub mod rules;
 
 use serde::Serialize;
-use sqlparser::ast::Statement as Ast;
 
 use super::context::Target;
 use super::format::{MigrationFormat, TxDeclaration};
@@ -41,7 +40,6 @@ pub struct StmtInfo<'a> {
     /// Index among the file's SQL statements.
     pub index: usize,
     pub view: View<'a>,
-    pub ast: Option<Ast>,
     /// The table it acts on and whether this run created it.
     pub target: Target,
     /// Runs inside a transaction block (the file's own or the runner's).
