@@ -72,28 +72,35 @@ pub async fn read_write_endpoint<H: Host>(
 }
 
 /// Endpoint host + role + database + revealed password → URLs. `role`/`database` name the
-/// `role` and `database` inputs' values (None: the branch's only one).
+/// `role` and `database` inputs' values (None: the branch's only one). `endpoint`: the
+/// branch's read_write endpoint when the caller already has it (preview waited for it).
 pub async fn branch_connection<H: Host>(
     neon: &NeonClient<'_, H>,
     branch: &Branch,
+    endpoint: Option<&Endpoint>,
     role: &Option<String>,
     database: &Option<String>,
 ) -> Result<BranchConnection> {
-    let endpoint = read_write_endpoint(neon, branch).await?;
-    let roles: Vec<String> = neon
-        .roles(&branch.id)
-        .await?
+    // Three independent lookups: one round trip's wait instead of three.
+    let endpoint = async {
+        match endpoint {
+            Some(e) => Ok(e.clone()),
+            None => read_write_endpoint(neon, branch).await,
+        }
+    };
+    let (endpoint, roles, databases) = futures_util::future::try_join3(
+        endpoint,
+        neon.roles(&branch.id),
+        neon.databases(&branch.id),
+    )
+    .await?;
+    let roles: Vec<String> = roles
         .into_iter()
         .filter(|r| r.protected != Some(true))
         .map(|r| r.name)
         .collect();
     let role = pick("role", role, roles, "role")?;
-    let databases: Vec<String> = neon
-        .databases(&branch.id)
-        .await?
-        .into_iter()
-        .map(|d| d.name)
-        .collect();
+    let databases: Vec<String> = databases.into_iter().map(|d| d.name).collect();
     let database = pick("database", database, databases, "database")?;
     let password = neon.reveal_password(&branch.id, &role).await?;
     let pooled = pooled_host(&endpoint.host);

@@ -63,7 +63,7 @@ pub async fn create<'a, H: Host>(
         })
         .await?;
     let branch = created.branch;
-    let connect = crate::neon::connect::branch_connection(&neon, &branch, &None, &None);
+    let connect = crate::neon::connect::branch_connection(&neon, &branch, None, &None, &None);
     match connect.await {
         Ok(c) => {
             rt.secret_url(&c.url);

@@ -118,7 +118,14 @@ async fn open<H: Host>(
     let (lint, ready) = (lint?, ready?);
     rt.output("branch_id", &ready.branch.id);
     rt.output("created", if ready.created { "true" } else { "false" });
-    let conn = branch_connection(neon, &ready.branch, &settings.role, &settings.database).await?;
+    let conn = branch_connection(
+        neon,
+        &ready.branch,
+        Some(&ready.endpoint),
+        &settings.role,
+        &settings.database,
+    )
+    .await?;
     rt.secret_output("password", &conn.password);
     rt.secret_output("db_url", &conn.url);
     rt.secret_output("db_url_pooled", &conn.url_pooled);

@@ -117,7 +117,7 @@ impl<H: Host> Job<'_, H> {
                         .branch
                     }
                 };
-                let conn = branch_connection(&neon, &twin, &role, &database).await?;
+                let conn = branch_connection(&neon, &twin, None, &role, &database).await?;
                 self.neon = Some(neon);
                 Ok((
                     Conn::parse("the twin", "twin-branch", &conn.url)?,

@@ -71,7 +71,7 @@ impl<H: Host> Job<'_, H> {
                     "Created staging branch {name} ({})",
                     created.branch.id
                 ));
-                let url = branch_connection(neon, &created.branch, role, database).await?;
+                let url = branch_connection(neon, &created.branch, None, role, database).await?;
                 self.staging = Some(Staging::Neon {
                     branch: created.branch,
                 });
