@@ -259,11 +259,15 @@ impl<'a, H: Host> Engine<'a, H> {
     }
 
     async fn psql(&self, script: String) -> Result<crate::host::ProcessOutput> {
-        Ok(self
-            .rt
+        self.rt
             .host
             .run(&self.conn.command(&self.client, script))
-            .await?)
+            .await
+            .map_err(|e| {
+                Error::Failed(format!(
+                    "{e}; install a working PostgreSQL client, or set `pg-bin-dir:` to a directory that holds one"
+                ))
+            })
     }
 
     fn no_session(&self, message: &str) -> Error {

@@ -20,37 +20,41 @@ pub struct Client {
     pub version: String,
 }
 
+/// The psql to run: the newest under `/usr/lib/postgresql/<N>/bin` (its directory names
+/// the major), or the one in `pg-bin-dir` (asked for its version).
 pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<Client> {
-    let paths: Vec<String> = match bin_dir {
-        Some(dir) => {
-            let dir = dir.trim_end_matches('/');
-            let has_psql = rt.host.walk(dir).map(|entries| {
-                entries
-                    .iter()
-                    .any(|e| e.path == "psql" && e.kind != EntryKind::Dir)
-            });
-            match has_psql {
-                Ok(true) => vec![format!("{dir}/psql")],
-                Ok(false) => return Err(Error::input(
-                    "pg-bin-dir",
-                    format!("`{dir}` has no psql in it: set it to the directory holding the PostgreSQL client (e.g. {DEFAULT_ROOT}/16/bin), or leave it empty to use the newest under {DEFAULT_ROOT}"),
-                )),
-                Err(_) => return Err(Error::input(
-                    "pg-bin-dir",
-                    format!("`{dir}` is not a directory on the runner: set it to the directory holding the PostgreSQL client (e.g. {DEFAULT_ROOT}/16/bin), or leave it empty to use the newest under {DEFAULT_ROOT}"),
-                )),
-            }
-        }
-        None => crate::pg::find_installed(&rt.host, "psql")
-            .into_iter()
-            .map(|(_, dir)| format!("{dir}/psql"))
-            .collect(),
+    let Some(dir) = bin_dir else {
+        // No `psql --version` run needed: the inspection session checks the major
+        // against the server's.
+        return match crate::pg::find_installed(&rt.host, "psql").into_iter().next() {
+            Some((major, dir)) => Ok(Client {
+                path: format!("{dir}/psql"),
+                major,
+                version: major.to_string(),
+            }),
+            None => Err(Error::Failed(format!(
+                "no psql client found under {DEFAULT_ROOT}/*/bin: install one before this step (`sudo apt-get install -y postgresql-client-16`, or the PGDG package for your server's major version), or set `pg-bin-dir:` to the directory holding psql"
+            ))),
+        };
     };
-    let Some(path) = paths.into_iter().next() else {
-        return Err(Error::Failed(format!(
-            "no psql client found under {DEFAULT_ROOT}/*/bin: install one before this step (`sudo apt-get install -y postgresql-client-16`, or the PGDG package for your server's major version), or set `pg-bin-dir:` to the directory holding psql"
-        )));
-    };
+    let dir = dir.trim_end_matches('/');
+    let has_psql = rt.host.walk(dir).map(|entries| {
+        entries
+            .iter()
+            .any(|e| e.path == "psql" && e.kind != EntryKind::Dir)
+    });
+    match has_psql {
+        Ok(true) => {}
+        Ok(false) => return Err(Error::input(
+            "pg-bin-dir",
+            format!("`{dir}` has no psql in it: set it to the directory holding the PostgreSQL client (e.g. {DEFAULT_ROOT}/16/bin), or leave it empty to use the newest under {DEFAULT_ROOT}"),
+        )),
+        Err(_) => return Err(Error::input(
+            "pg-bin-dir",
+            format!("`{dir}` is not a directory on the runner: set it to the directory holding the PostgreSQL client (e.g. {DEFAULT_ROOT}/16/bin), or leave it empty to use the newest under {DEFAULT_ROOT}"),
+        )),
+    }
+    let path = format!("{dir}/psql");
     let out = rt
         .host
         .run(&Command::new(&path).arg("--version"))
