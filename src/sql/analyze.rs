@@ -89,10 +89,24 @@ impl Analysis {
 /// Analyse files in apply order (objects created by an earlier file are
 /// "new" for later ones).
 pub fn analyze(files: &[SourceFile], config: &LintConfig) -> Analysis {
+    analyze_with(files, config, Parse::Yes)
+}
+
+/// Whether sqlparser reads each statement. Its only product is the "not analysed"
+/// list of the reports (the rules read tokens); the migration engine, which reports
+/// none, skips it: it is about half the analysis time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parse {
+    Yes,
+    /// `not_analysed` stays empty and `parsed_count` 0.
+    No,
+}
+
+pub fn analyze_with(files: &[SourceFile], config: &LintConfig, parse: Parse) -> Analysis {
     let mut ctx = Context::default();
     let files: Vec<FileAnalysis> = files
         .iter()
-        .map(|f| analyze_file(f, config, &mut ctx))
+        .map(|f| analyze_file(f, config, &mut ctx, parse))
         .collect();
     let mut t = Totals {
         files: files.len(),
@@ -160,7 +174,12 @@ pub fn decode(bytes: &[u8], max: usize) -> Result<&str, FileError> {
     Ok(text)
 }
 
-fn analyze_file(f: &SourceFile, config: &LintConfig, ctx: &mut Context) -> FileAnalysis {
+fn analyze_file(
+    f: &SourceFile,
+    config: &LintConfig,
+    ctx: &mut Context,
+    parse: Parse,
+) -> FileAnalysis {
     let mut out = empty(&f.path, f.bytes.len());
     out.excluded = config.is_excluded(&f.path);
     let text = match decode(&f.bytes, config.max_file_bytes) {
@@ -235,13 +254,15 @@ fn analyze_file(f: &SourceFile, config: &LintConfig, ctx: &mut Context) -> FileA
     drop(infos);
     // Last, as it takes the tokens: which statements sqlparser reads ("not analysed" in
     // the reports when it does not; the rules above read tokens, not its AST).
-    let mut tokens = lexed.tokens;
-    for &i in &sql {
-        if !parse::parses(&mut tokens[stmts[i].toks.clone()]) {
-            out.not_analysed.push(stmts[i].span);
+    if parse == Parse::Yes {
+        let mut tokens = lexed.tokens;
+        for &i in &sql {
+            if !parse::parses(&mut tokens[stmts[i].toks.clone()]) {
+                out.not_analysed.push(stmts[i].span);
+            }
         }
+        out.parsed_count = sql.len() - out.not_analysed.len();
     }
-    out.parsed_count = sql.len() - out.not_analysed.len();
     out.statements = stmts;
     out
 }
@@ -296,4 +317,39 @@ fn apply_ignores(
     }
     findings.sort_by_key(|f| (f.span.start, f.rule));
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_parse_only_the_not_analysed_list_is_missing() {
+        let files = [SourceFile {
+            path: "migrations/1.sql".into(),
+            bytes: b"CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN c int NOT NULL;\nCREATE STATISTICS s ON a, b FROM t WITH nonsense;\n"
+                .to_vec(),
+            metadata: None,
+        }];
+        let config = LintConfig::default();
+        let full = analyze(&files, &config);
+        let quick = analyze_with(&files, &config, Parse::No);
+        assert_eq!(full.files[0].not_analysed.len(), 1, "{:?}", full.files[0]);
+        assert_eq!(full.totals.parsed, 2);
+        assert!(quick.files[0].not_analysed.is_empty());
+        assert_eq!(quick.totals.parsed, 0);
+        assert_eq!(quick.files[0].plan, full.files[0].plan);
+        assert_eq!(
+            quick.files[0].statements.len(),
+            full.files[0].statements.len()
+        );
+        let rules = |a: &Analysis| {
+            a.files[0]
+                .findings
+                .iter()
+                .map(|f| f.rule)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(rules(&quick), rules(&full));
+    }
 }

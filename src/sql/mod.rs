@@ -38,7 +38,9 @@ pub mod split;
 pub mod transaction;
 pub mod words;
 
-pub use analyze::{analyze, Analysis, FileAnalysis, Finding, SourceFile, Totals};
+pub use analyze::{
+    analyze, analyze_with, Analysis, FileAnalysis, Finding, Parse, SourceFile, Totals,
+};
 pub use api::analyze_json;
 pub use config::LintConfig;
 pub use error::{ConfigError, FileError, SqlError};

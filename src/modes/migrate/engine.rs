@@ -11,7 +11,9 @@ use super::tracking::{quote_literal, Row, TrackingTable};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::runtime::Runtime;
-use crate::sql::{analyze, Analysis, ExecutionPlan, FileAnalysis, SourceFile, StatementKind};
+use crate::sql::{
+    analyze_with, Analysis, ExecutionPlan, FileAnalysis, Parse, SourceFile, StatementKind,
+};
 use serde::Serialize;
 
 /// What the database says before a run.
@@ -329,7 +331,8 @@ impl<'a, H: Host> Engine<'a, H> {
                 metadata: self.files[i].metadata.clone(),
             })
             .collect();
-        analyze(&sources, &self.settings.lint)
+        // The engine reports no "not analysed" statements: no sqlparser pass.
+        analyze_with(&sources, &self.settings.lint, Parse::No)
     }
 
     pub async fn prepare(&self, only: Option<&[String]>) -> Result<Prepared> {
@@ -719,8 +722,8 @@ impl<'a, H: Host> Engine<'a, H> {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
+    use crate::sql::analyze;
 
     #[test]
     fn parses_inspection() {
