@@ -12,9 +12,8 @@ const path = require('node:path');
 const { startPostgres } = require('../../tests/support/postgres');
 const { startNeonEmulator } = require('../../tests/emulators/neon');
 const { startGitHubEmulator } = require('../../tests/emulators/github');
-const { runAction } = require('../../tests/support/runner');
+const { runPreview } = require('../../tests/support/action-runs');
 const { makeWorkspace } = require('../../tests/support/workspace');
-const { pullRequestEvent } = require('../../tests/support/events');
 
 const args = process.argv.slice(2).filter((a) => a !== '--trace');
 const TRACE = process.argv.includes('--trace');
@@ -61,33 +60,18 @@ async function main() {
     // Warm-up (not measured): the emulators compile their OpenAPI validators on first use,
     // which would otherwise be counted against the first event.
     for (const action of ['opened', 'closed']) {
-      await runAction({
-        workspace: ws.path,
-        eventName: 'pull_request',
-        event: pullRequestEvent({ action, number: 999, headRef: 'warm-up' }),
-        githubApiUrl: gh.url,
-        githubToken: gh.token,
-        inputs: { mode: 'preview', 'neon-api-key': neon.apiKey, 'neon-project-id': neon.projectId, 'neon-api-host': neon.apiUrl, 'pg-bin-dir': pg.binDir },
-        timeoutMs: 300000,
-      });
+      await runPreview({ neon, gh, pgBinDir: pg.binDir, workspace: ws.path, pr: { action, number: 999, headRef: 'warm-up' }, timeoutMs: 300000 });
     }
     for (const action of ['opened', 'synchronize', 'synchronize', 'closed']) {
       const t0 = Date.now();
       const nMark = neon.requests.length;
       const gMark = gh.requests.length;
-      const r = await runAction({
+      const r = await runPreview({
+        neon,
+        gh,
+        pgBinDir: pg.binDir,
         workspace: ws.path,
-        eventName: 'pull_request',
-        event: pullRequestEvent({ action, number: 1, headRef: 'feature/bench', merged: action === 'closed' }),
-        githubApiUrl: gh.url,
-        githubToken: gh.token,
-        inputs: {
-          mode: 'preview',
-          'neon-api-key': neon.apiKey,
-          'neon-project-id': neon.projectId,
-          'neon-api-host': neon.apiUrl,
-          'pg-bin-dir': pg.binDir,
-        },
+        pr: { action, number: 1, headRef: 'feature/bench', merged: action === 'closed' },
         timeoutMs: 300000,
       });
       if (r.code !== 0) throw new Error(`${action} failed:\n${r.stdout}\n${r.stderr}`);

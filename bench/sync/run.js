@@ -37,6 +37,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const { execFile, spawn } = require('node:child_process');
 const { startPostgres } = require('../../tests/support/postgres');
+const { neonInputs } = require('../../tests/support/action-runs');
 const { startNeonEmulator } = require('../../tests/emulators/neon');
 const { callApi, waitForOperations } = require('../../tests/emulators/neon/helpers');
 const { runAction, logText } = require('../../tests/support/runner');
@@ -185,7 +186,7 @@ const TICK_MS = 10; // USER_HZ = 100 on Linux
         const storageBefore = neon.storageTimings.length;
         const { ms, cpu, value: r } = await measure(() => runAction({
           ...(actionDir ? { actionDir } : {}),
-          inputs: { mode: 'sync', 'source-url': prodUrl, 'neon-api-key': neon.apiKey, 'neon-project-id': neon.projectId, 'neon-api-host': neon.apiUrl, 'keep-backups': '0', ...(JOBS ? { jobs: JOBS } : {}) },
+          inputs: { mode: 'sync', 'source-url': prodUrl, ...neonInputs(neon), 'keep-backups': '0', ...(JOBS ? { jobs: JOBS } : {}) },
           eventName: 'schedule', event: scheduleEvent(), timeoutMs: 3600000, env: transfer ? { NEON_GITOPS_SYNC_TRANSFER: transfer } : {},
         }));
         if (r.code !== 0) throw new Error(logText(r));

@@ -29,6 +29,7 @@ const { startGitHubEmulator } = require('../emulators/github');
 const { startSlackEmulator } = require('../emulators/slack');
 const { callApi, waitForOperations } = require('../emulators/neon/helpers');
 const { runAction, logText } = require('../support/runner');
+const { neonInputs, runPreview } = require('../support/action-runs');
 const { pullRequestEvent, scheduleEvent } = require('../support/events');
 
 /** The faulty runs' per-request timeout: well below the stalls, so each stall is abandoned. */
@@ -218,21 +219,13 @@ async function previewLifecycle({ faulty }) {
     const migrations = Object.keys(files).filter((f) => f.startsWith('migrations/'));
     gh.setPullFiles(PR, migrations.map((filename) => ({ filename, status: 'added' })));
     const headSha = sha('head', ...migrations);
-    const run = () => runAction({
+    const run = () => runPreview({
+      neon,
+      gh,
+      pgBinDir: pg.binDir,
       workspace: ws,
-      eventName: 'pull_request',
-      event: pullRequestEvent({ action: step.action, number: PR, headRef: HEAD_REF, headSha, merged: step.merged }),
-      githubApiUrl: gh.url,
-      githubToken: gh.token,
-      inputs: {
-        mode: 'preview',
-        'neon-api-key': neon.apiKey,
-        'neon-project-id': neon.projectId,
-        'neon-api-host': neon.apiUrl,
-        'pg-bin-dir': pg.binDir,
-      },
+      pr: { action: step.action, number: PR, headRef: HEAD_REF, headSha, merged: step.merged },
       env: faultyEnv(faulty),
-      timeoutMs: 120000,
     });
     const disarm = faulty ? arm(world, PREVIEW_FAULTS[step.action]) : () => [];
     const r = await run();
@@ -367,9 +360,7 @@ async function migrateHistory({ faulty }) {
         mode: 'migrate',
         'database-url': pg.url(db),
         'rehearse-on-branch': 'main',
-        'neon-api-key': neon.apiKey,
-        'neon-project-id': neon.projectId,
-        'neon-api-host': neon.apiUrl,
+        ...neonInputs(neon),
         'pg-bin-dir': pg.binDir,
       },
       env: faultyEnv(faulty),

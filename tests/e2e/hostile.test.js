@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { pullRequestEvent, workflowDispatchEvent } = require('../support/events');
+const { neonInputs } = require('../support/action-runs');
 const { makeWorkspace } = require('../support/workspace');
 const { startBed, mutating, assertCleanFailure, assertNoCrash, describeRun, run } = require('./hardening-helpers');
 
@@ -155,7 +156,7 @@ for (const p of PAYLOADS) {
       workspace: ws.path,
       eventName: 'pull_request',
       event: event(action),
-      inputs: { mode: 'preview', 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, 'pg-bin-dir': bed.pg.binDir },
+      inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir },
     });
     const r = await runKept(opts('opened'));
     assert.equal(r.code, 0, describeRun(r));
@@ -235,7 +236,7 @@ test('preview: the same files in a PR: applied on the branch, listed and linted 
     workspace: ws.path,
     eventName: 'pull_request',
     event: pullRequestEvent({ number, headRef: 'feature/hostile-files' }),
-    inputs: { mode: 'preview', 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, 'pg-bin-dir': bed.pg.binDir },
+    inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir },
   });
   assert.equal(r.code, 0, describeRun(r));
   assertNoCrash(r);
@@ -265,7 +266,7 @@ test('a failing migration whose error message is hostile: the error is fenced in
     workspace: ws.path,
     eventName: 'pull_request',
     event: pullRequestEvent({ number, headRef: 'feature/boom' }),
-    inputs: { mode: 'preview', 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, 'pg-bin-dir': bed.pg.binDir },
+    inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir },
   });
   assert.equal(r.code, 1, describeRun(r));
   assertNoCrash(r);
@@ -303,7 +304,7 @@ for (const mode of ['migrate', 'preview']) {
       const before = await bed.snapshot();
       const r = await runKept(mode === 'migrate'
         ? { workspace: ws.path, eventName: 'workflow_dispatch', event: workflowDispatchEvent(), inputs: { mode, 'database-url': bed.prod.url, 'pg-bin-dir': bed.pg.binDir } }
-        : { workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ number, headRef: 'feature/meta' }), inputs: { mode, 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, 'pg-bin-dir': bed.pg.binDir } });
+        : { workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ number, headRef: 'feature/meta' }), inputs: { mode, ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir } });
       try {
         assert.equal(r.code, 1, describeRun(r));
         assertNoCrash(r);
@@ -344,7 +345,7 @@ for (const c of INPUT_CASES) {
     const r = await runKept({
       eventName: 'pull_request',
       event: pullRequestEvent({ number }),
-      inputs: { mode: 'preview', 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, ...c.inputs },
+      inputs: { mode: 'preview', ...neonInputs(bed.neon), ...c.inputs },
     });
     assertCleanFailure(r, c.error);
     const sent = bed.since(mark);
@@ -371,7 +372,7 @@ for (const b of BRANCH_NAMES) {
     const ws = await makeWorkspace({ files: { 'README.md': '# no migrations\n' } });
     bed.defer(() => ws.cleanup());
     bed.gh.setPullFiles(number, []);
-    const inputs = { mode: 'preview', 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, 'branch-name': b.template };
+    const inputs = { mode: 'preview', ...neonInputs(bed.neon), 'branch-name': b.template };
     const opts = (action) => ({ workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ action, number, headRef: b.ref || 'feature/x' }), inputs });
     const r = await runKept(opts('opened'));
     assert.equal(r.code, 0, describeRun(r));
@@ -418,7 +419,7 @@ for (const mode of ['migrate', 'preview']) {
       const mark = bed.marks();
       const r = await runKept(mode === 'migrate'
         ? { workspace: ws.path, eventName: 'workflow_dispatch', event: workflowDispatchEvent(), inputs: { mode, 'database-url': bed.prod.url, 'pg-bin-dir': bed.pg.binDir, ...extra } }
-        : { workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ number, headRef: 'feature/paths' }), inputs: { mode, 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, 'pg-bin-dir': bed.pg.binDir, ...extra } });
+        : { workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ number, headRef: 'feature/paths' }), inputs: { mode, ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir, ...extra } });
       const sent = bed.since(mark);
       try {
         assert.equal(r.code, 1, describeRun(r));

@@ -6,6 +6,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startPostgres } = require('../support/postgres');
+const { neonInputs } = require('../support/action-runs');
 const { startNeonEmulator } = require('../emulators/neon');
 const h = require('./migrate-helpers');
 
@@ -25,7 +26,7 @@ after(async () => {
 const TABLE = 'CREATE TABLE IF NOT EXISTS customers (id int PRIMARY KEY, email text);';
 
 function inputs() {
-  return { 'rehearse-on-branch': 'main', 'neon-api-key': neon.apiKey, 'neon-project-id': neon.projectId, 'neon-api-host': neon.apiUrl };
+  return { 'rehearse-on-branch': 'main', ...neonInputs(neon) };
 }
 
 function rehearsalBranches() {

@@ -15,6 +15,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { pullRequestEvent, scheduleEvent, workflowDispatchEvent } = require('../support/events');
+const { neonInputs } = require('../support/action-runs');
 const { makeWorkspace } = require('../support/workspace');
 const { secretForms } = require('../support/secrets');
 const { registerSecret } = require('../support/guard');
@@ -188,7 +189,7 @@ test('preview with migrations: psql on the branch gets the revealed password in 
     workspace: ws.path,
     eventName: 'pull_request',
     event: pullRequestEvent({ number, headRef: 'feature/argv' }),
-    inputs: { mode: 'preview', 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, 'pg-bin-dir': wrappers },
+    inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': wrappers },
   });
   assert.equal(r.code, 0, describeRun(r));
   assert.deepEqual(JSON.parse(r.outputs.migrations_applied).map((m) => m.path), ['migrations/001_nickname.sql']);
@@ -290,7 +291,7 @@ test('migrate-command (preview): the tool gets the branch URL, not the action\'s
     eventName: 'pull_request',
     event: pullRequestEvent({ number, headRef: 'feature/env' }),
     env: { ENV_DUMP: dump },
-    inputs: { mode: 'preview', 'neon-api-key': bed.neon.apiKey, 'neon-project-id': bed.neon.projectId, 'neon-api-host': bed.neon.apiUrl, 'migrate-command': 'sh scripts/dump-env.sh', 'slack-webhook-url': SLACK_URL },
+    inputs: { mode: 'preview', ...neonInputs(bed.neon), 'migrate-command': 'sh scripts/dump-env.sh', 'slack-webhook-url': SLACK_URL },
   });
   assert.equal(r.code, 0, describeRun(r));
   assertCleanEnv(readEnvDump(dump), { url: r.outputs.db_url, label: 'preview' });

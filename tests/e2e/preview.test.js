@@ -12,9 +12,8 @@ const path = require('node:path');
 const { startPostgres } = require('../support/postgres');
 const { startNeonEmulator } = require('../emulators/neon');
 const { startGitHubEmulator } = require('../emulators/github');
-const { runAction } = require('../support/runner');
+const { runPreview } = require('../support/action-runs');
 const { makeWorkspace } = require('../support/workspace');
-const { pullRequestEvent } = require('../support/events');
 const { collectVisible, findLeaks } = require('../support/secrets');
 
 let pg;
@@ -61,22 +60,14 @@ function prFiles(number, files) {
 }
 
 function preview({ ws, number, action = 'opened', headRef = 'feature/orders', headSha, merged = false, inputs = {}, env = {}, fork = false }) {
-  return runAction({
+  return runPreview({
+    neon,
+    gh,
+    pgBinDir: pg.binDir,
     workspace: ws?.path,
-    eventName: 'pull_request',
-    event: pullRequestEvent({ action, number, headRef, headSha, merged, fork }),
-    githubApiUrl: gh.url,
-    githubToken: gh.token,
-    inputs: {
-      mode: 'preview',
-      'neon-api-key': neon.apiKey,
-      'neon-project-id': neon.projectId,
-      'neon-api-host': neon.apiUrl,
-      'pg-bin-dir': pg.binDir,
-      ...inputs,
-    },
+    pr: { action, number, headRef, headSha, merged, fork },
+    inputs,
     env,
-    timeoutMs: 120000,
   });
 }
 

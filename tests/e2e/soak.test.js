@@ -27,8 +27,8 @@ const vm = require('node:vm');
 const { startPostgres } = require('../support/postgres');
 const { startNeonEmulator } = require('../emulators/neon');
 const { startGitHubEmulator } = require('../emulators/github');
-const { runAction, logText } = require('../support/runner');
-const { pullRequestEvent } = require('../support/events');
+const { logText } = require('../support/runner');
+const { runPreview } = require('../support/action-runs');
 
 const PRS = Number(process.env.SOAK_PRS || 50);
 const WARM_UP = Math.max(1, Math.min(5, Math.floor(PRS / 5))); // lifecycles before the memory baseline
@@ -70,19 +70,12 @@ function migrationFiles(n, pushes) {
 }
 
 function preview(ws, n, action, headSha) {
-  return runAction({
+  return runPreview({
+    neon,
+    gh,
+    pgBinDir: pg.binDir,
     workspace: ws,
-    eventName: 'pull_request',
-    event: pullRequestEvent({ action, number: n, headRef: `feature/soak-${n}`, headSha, merged: n % 2 === 0 }),
-    githubApiUrl: gh.url,
-    githubToken: gh.token,
-    inputs: {
-      mode: 'preview',
-      'neon-api-key': neon.apiKey,
-      'neon-project-id': neon.projectId,
-      'neon-api-host': neon.apiUrl,
-      'pg-bin-dir': pg.binDir,
-    },
+    pr: { action, number: n, headRef: `feature/soak-${n}`, headSha, merged: n % 2 === 0 },
     timeoutMs: 60000,
   });
 }
