@@ -427,9 +427,9 @@ impl<'a, H: Host> Engine<'a, H> {
         // Files sent statement by statement after their one-query form failed without
         // saying where (see below).
         let mut precise: std::collections::HashSet<usize> = Default::default();
-        // Applied files whose execution time the session did not print (one-query files
-        // of a session that ended in an error): read from the tracking table at the end.
-        let mut unknown_ms: Vec<String> = Vec::new();
+        // A session did not print some applied file's execution time (one-query files of
+        // a session that ended in an error): read them from the tracking table at the end.
+        let mut ms_missing = false;
         let mut stale = 0;
         let mut waiting_logged = false;
         let mut first = true;
@@ -544,7 +544,7 @@ impl<'a, H: Host> Engine<'a, H> {
                         r.status = FileStatus::Applied;
                         match ms {
                             Some(ms) => r.ms = ms,
-                            None => unknown_ms.push(version.clone()),
+                            None => ms_missing = true,
                         }
                     }
                 }
@@ -593,7 +593,7 @@ impl<'a, H: Host> Engine<'a, H> {
                 }
                 Outcome::Finished { done } => {
                     record_session(&mut report, &done);
-                    if !unknown_ms.is_empty() {
+                    if ms_missing {
                         if let Ok(state) = self.inspect().await {
                             fill_ms(&mut report, &state);
                         }

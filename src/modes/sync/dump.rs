@@ -8,7 +8,7 @@
 use super::catalog::{quote_ident, Column, Table};
 use super::clients::Client;
 use super::mask::{expression, MaskKind};
-use super::pg::Conn;
+use super::pg::{in_snapshot, Conn};
 use crate::host::Command;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,25 +258,13 @@ fn copy_pipe(
         select.join(", "),
         table.qualified()
     );
-    let set_snapshot = format!(
-        "SET TRANSACTION SNAPSHOT {}",
-        super::catalog::quote_literal(snapshot)
-    );
     let input = format!(
         "COPY {} ({}) FROM STDIN",
         table.qualified(),
         names.join(", ")
     );
     vec![
-        source.psql(
-            client,
-            &[
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                &set_snapshot,
-                &out,
-                "COMMIT",
-            ],
-        ),
+        source.psql(client, &in_snapshot(snapshot, &[&out])),
         staging.psql(client, &[&input]),
     ]
 }

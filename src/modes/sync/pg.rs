@@ -61,7 +61,7 @@ impl Conn {
     }
 
     /// psql, quiet, unaligned, tab-separated, stopping at the first error; one `-c` each.
-    pub fn psql(&self, client: &Client, commands: &[&str]) -> Command {
+    pub fn psql<S: AsRef<str>>(&self, client: &Client, commands: &[S]) -> Command {
         let mut cmd = Command::new(client.bin("psql")).args([
             "-X",
             "-q",
@@ -75,7 +75,7 @@ impl Conn {
             &self.dsn,
         ]);
         for c in commands {
-            cmd = cmd.arg("-c").arg(*c);
+            cmd = cmd.arg("-c").arg(c.as_ref());
         }
         self.env(cmd)
     }
@@ -101,12 +101,27 @@ pub fn error_text(stderr: &str) -> String {
     }
 }
 
+/// `statements` as psql commands that first adopt production's exported snapshot `id`,
+/// so that they read exactly what the dump reads.
+pub fn in_snapshot(id: &str, statements: &[&str]) -> Vec<String> {
+    let mut commands = vec![
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
+        format!(
+            "SET TRANSACTION SNAPSHOT {}",
+            super::catalog::quote_literal(id)
+        ),
+    ];
+    commands.extend(statements.iter().map(|s| s.to_string()));
+    commands.push("COMMIT".to_string());
+    commands
+}
+
 /// Run SQL on a connection; stdout on success, the client's error otherwise.
-pub async fn query<H: Host>(
+pub async fn query<H: Host, S: AsRef<str>>(
     rt: &Runtime<H>,
     client: &Client,
     conn: &Conn,
-    commands: &[&str],
+    commands: &[S],
 ) -> Result<String> {
     let out = rt.host.run(&conn.psql(client, commands)).await?;
     if out.success() {

@@ -21,11 +21,11 @@
 use super::super::catalog::{self, quote_ident, quote_literal, Column, Table};
 use super::super::dump::{self, DataUnit, Transfer};
 use super::super::job::{Job, PROGRESS_MS};
-use super::super::pg::{self, pipeline_error, query, Conn};
+use super::super::pg::{self, in_snapshot, pipeline_error, query, Conn};
 use super::super::plan;
 use super::super::report::human_bytes;
 use super::super::restore::{self, Section};
-use super::snapshot::{in_snapshot, Snapshot};
+use super::snapshot::Snapshot;
 use super::staging::Staged;
 use super::verify;
 use crate::error::{Error, Result};
@@ -326,18 +326,21 @@ impl<H: Host> Job<'_, H> {
             "SELECT pg_catalog.pg_relation_size({}::pg_catalog.regclass) / pg_catalog.current_setting('block_size')::bigint",
             quote_literal(&table.qualified())
         );
-        let pages = in_snapshot(&snap.id, &pages_sql);
-        let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
-        let pages = query(rt, self.client(), &snap.source, &pages)
-            .await?
-            .trim()
-            .parse()
+        let columns_sql = catalog::columns_sql(table);
+        // One session: the page count's line, then a row per column.
+        let out = query(
+            rt,
+            self.client(),
+            &snap.source,
+            &in_snapshot(&snap.id, &[&pages_sql, &columns_sql]),
+        )
+        .await?;
+        let pages = out
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
             .unwrap_or(0);
-        let columns = in_snapshot(&snap.id, &catalog::columns_sql(table));
-        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let columns =
-            catalog::parse_columns(&query(rt, self.client(), &snap.source, &columns).await?);
-        Ok((pages, columns))
+        Ok((pages, catalog::parse_columns(&out)))
     }
 
     /// Run the units `slots` at a time, in order (largest first), each started as soon

@@ -16,7 +16,7 @@ use super::super::dump::{MaskedTable, Selection};
 use super::super::job::Job;
 use super::super::mask;
 use super::super::patterns::any_matches;
-use super::super::pg::{pipeline_error, query, Conn};
+use super::super::pg::{in_snapshot, pipeline_error, query, Conn};
 use super::super::settings::Settings;
 use crate::error::{Error, Result};
 use crate::host::Host;
@@ -40,16 +40,6 @@ pub struct Snapshot {
     pub counts: Option<u32>,
 }
 
-/// `sql` as a psql session that adopts the snapshot first.
-pub fn in_snapshot(id: &str, sql: &str) -> Vec<String> {
-    vec![
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
-        format!("SET TRANSACTION SNAPSHOT {}", quote_literal(id)),
-        sql.to_string(),
-        "COMMIT".to_string(),
-    ]
-}
-
 /// Runs queries on production in the snapshot (one short psql session each).
 struct Reader<'r, H: Host> {
     rt: &'r Runtime<H>,
@@ -60,9 +50,13 @@ struct Reader<'r, H: Host> {
 
 impl<H: Host> Reader<'_, H> {
     async fn query(&self, sql: &str) -> Result<String> {
-        let cmds = in_snapshot(self.id, sql);
-        let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
-        query(self.rt, self.client, self.source, &refs).await
+        query(
+            self.rt,
+            self.client,
+            self.source,
+            &in_snapshot(self.id, &[sql]),
+        )
+        .await
     }
 }
 
@@ -112,9 +106,9 @@ impl<H: Host> Job<'_, H> {
         // background, so they run while staging is made and the copy runs.
         let counts = match catalog::count_sql(&tables) {
             Some(sql) => {
-                let cmds = in_snapshot(&id, &sql);
-                let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
-                let h = rt.host.spawn(&[source.psql(&client, &refs)])?;
+                let h = rt
+                    .host
+                    .spawn(&[source.psql(&client, &in_snapshot(&id, &[&sql]))])?;
                 self.processes.push(h);
                 Some(h)
             }
@@ -142,9 +136,10 @@ impl<H: Host> Job<'_, H> {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT pg_catalog.pg_export_snapshot() \\g {}\n",
             quote_literal(&file)
         );
-        let holder = rt
-            .host
-            .spawn(&[source.psql(self.client(), &[]).stdin(script).hold_stdin()])?;
+        let holder = rt.host.spawn(&[source
+            .psql::<&str>(self.client(), &[])
+            .stdin(script)
+            .hold_stdin()])?;
         self.processes.push(holder);
         let started = rt.host.now_ms();
         loop {

@@ -51,36 +51,11 @@ impl<H: Host> Job<'_, H> {
         staging_counts: StagingCounts,
     ) -> Result<()> {
         let rt = self.rt;
-        let source_counts = match snap.counts {
-            Some(h) => {
-                let status = pg::wait_with(rt, h, 60_000, |_| {}).await;
-                if !status.success() {
-                    return Err(pipeline_error(
-                        rt,
-                        "counting rows in production's snapshot",
-                        &["psql"],
-                        &status,
-                    ));
-                }
-                catalog::parse_counts(&status.stdout, snap.tables.len())
-            }
-            None => vec![],
-        };
-        let staging_counts = match staging_counts.0 {
-            Some(h) => {
-                let status = pg::wait_with(rt, h, 60_000, |_| {}).await;
-                if !status.success() {
-                    return Err(pipeline_error(
-                        rt,
-                        "counting rows in staging",
-                        &["psql"],
-                        &status,
-                    ));
-                }
-                catalog::parse_counts(&status.stdout, snap.tables.len())
-            }
-            None => vec![],
-        };
+        let n = snap.tables.len();
+        let source_counts =
+            background_counts(rt, snap.counts, "counting rows in production's snapshot", n).await?;
+        let staging_counts =
+            background_counts(rt, staging_counts.0, "counting rows in staging", n).await?;
         // Every reader of the snapshot is done: end the session that holds it open.
         self.kill_background();
         self.report.tables = table_rows(snap, &source_counts, &staging_counts);
@@ -114,6 +89,24 @@ impl<H: Host> Job<'_, H> {
         ));
         Ok(())
     }
+}
+
+/// The per-table counts a background psql (started by the snapshot or the copy phase)
+/// printed; an empty list when none was started (no tables).
+async fn background_counts<H: Host>(
+    rt: &crate::runtime::Runtime<H>,
+    handle: Option<u32>,
+    what: &str,
+    tables: usize,
+) -> Result<Vec<Option<i64>>> {
+    let Some(h) = handle else {
+        return Ok(vec![]);
+    };
+    let status = pg::wait_with(rt, h, 60_000, |_| {}).await;
+    if !status.success() {
+        return Err(pipeline_error(rt, what, &["psql"], &status));
+    }
+    Ok(catalog::parse_counts(&status.stdout, tables))
 }
 
 /// One row per copied table: what production had, what staging must have, what it has.
