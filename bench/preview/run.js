@@ -60,7 +60,7 @@ async function main() {
     // Warm-up (not measured): the emulators compile their OpenAPI validators on first use,
     // which would otherwise be counted against the first event.
     for (const action of ['opened', 'closed']) {
-      await runPreview({ neon, gh, pgBinDir: pg.binDir, workspace: ws.path, pr: { action, number: 999, headRef: 'warm-up' }, timeoutMs: 300000 });
+      await runPreview({ neon, gh, pgBinDir: pg.clientBinDir, workspace: ws.path, pr: { action, number: 999, headRef: 'warm-up' }, timeoutMs: 300000 });
     }
     for (const action of ['opened', 'synchronize', 'synchronize', 'closed']) {
       const t0 = Date.now();
@@ -69,7 +69,7 @@ async function main() {
       const r = await runPreview({
         neon,
         gh,
-        pgBinDir: pg.binDir,
+        pgBinDir: pg.clientBinDir,
         workspace: ws.path,
         pr: { action, number: 1, headRef: 'feature/bench', merged: action === 'closed' },
         timeoutMs: 300000,

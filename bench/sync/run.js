@@ -85,7 +85,7 @@ const TICK_MS = 10; // USER_HZ = 100 on Linux
 (async () => {
   const prod = await startPostgres();
   const target = await startPostgres();
-  const bin = (n) => path.join(prod.binDir, n);
+  const bin = (n) => path.join(prod.clientBinDir, n);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sync-'));
   let neon;
   try {

@@ -154,7 +154,7 @@ test('a lost create response produces exactly one branch', async () => {
   assert.equal(named.length, 1);
   assert.equal(r.outputs.branch_id, named[0].id);
   // The URL the action hands out really reaches the branch (TLS, SNI, the API's db name).
-  const psql = path.join(pg.binDir, 'psql');
+  const psql = path.join(pg.clientBinDir, 'psql');
   // (async: the proxy runs in this process, a sync child would deadlock it)
   const direct = await execFile(psql, ['-X', '-At', '-c', 'select 1', r.outputs.db_url]);
   assert.equal(direct.stdout.trim(), '1');

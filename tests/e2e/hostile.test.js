@@ -156,7 +156,7 @@ for (const p of PAYLOADS) {
       workspace: ws.path,
       eventName: 'pull_request',
       event: event(action),
-      inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir },
+      inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.clientBinDir },
     });
     const r = await runKept(opts('opened'));
     assert.equal(r.code, 0, describeRun(r));
@@ -207,7 +207,7 @@ test('migrate: hostile file names and contents are applied as data, tracked unde
     workspace: ws.path,
     eventName: 'workflow_dispatch',
     event: workflowDispatchEvent(),
-    inputs: { mode: 'migrate', 'database-url': bed.prod.url, 'pg-bin-dir': bed.pg.binDir },
+    inputs: { mode: 'migrate', 'database-url': bed.prod.url, 'pg-bin-dir': bed.pg.clientBinDir },
   });
   try {
     assert.equal(r.code, 0, describeRun(r));
@@ -236,7 +236,7 @@ test('preview: the same files in a PR: applied on the branch, listed and linted 
     workspace: ws.path,
     eventName: 'pull_request',
     event: pullRequestEvent({ number, headRef: 'feature/hostile-files' }),
-    inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir },
+    inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.clientBinDir },
   });
   assert.equal(r.code, 0, describeRun(r));
   assertNoCrash(r);
@@ -266,7 +266,7 @@ test('a failing migration whose error message is hostile: the error is fenced in
     workspace: ws.path,
     eventName: 'pull_request',
     event: pullRequestEvent({ number, headRef: 'feature/boom' }),
-    inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir },
+    inputs: { mode: 'preview', ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.clientBinDir },
   });
   assert.equal(r.code, 1, describeRun(r));
   assertNoCrash(r);
@@ -303,8 +303,8 @@ for (const mode of ['migrate', 'preview']) {
       bed.gh.setPullFiles(number, Object.keys(files).map((filename) => ({ filename, status: 'added' })));
       const before = await bed.snapshot();
       const r = await runKept(mode === 'migrate'
-        ? { workspace: ws.path, eventName: 'workflow_dispatch', event: workflowDispatchEvent(), inputs: { mode, 'database-url': bed.prod.url, 'pg-bin-dir': bed.pg.binDir } }
-        : { workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ number, headRef: 'feature/meta' }), inputs: { mode, ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir } });
+        ? { workspace: ws.path, eventName: 'workflow_dispatch', event: workflowDispatchEvent(), inputs: { mode, 'database-url': bed.prod.url, 'pg-bin-dir': bed.pg.clientBinDir } }
+        : { workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ number, headRef: 'feature/meta' }), inputs: { mode, ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.clientBinDir } });
       try {
         assert.equal(r.code, 1, describeRun(r));
         assertNoCrash(r);
@@ -418,8 +418,8 @@ for (const mode of ['migrate', 'preview']) {
       const before = await bed.snapshot();
       const mark = bed.marks();
       const r = await runKept(mode === 'migrate'
-        ? { workspace: ws.path, eventName: 'workflow_dispatch', event: workflowDispatchEvent(), inputs: { mode, 'database-url': bed.prod.url, 'pg-bin-dir': bed.pg.binDir, ...extra } }
-        : { workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ number, headRef: 'feature/paths' }), inputs: { mode, ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.binDir, ...extra } });
+        ? { workspace: ws.path, eventName: 'workflow_dispatch', event: workflowDispatchEvent(), inputs: { mode, 'database-url': bed.prod.url, 'pg-bin-dir': bed.pg.clientBinDir, ...extra } }
+        : { workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ number, headRef: 'feature/paths' }), inputs: { mode, ...neonInputs(bed.neon), 'pg-bin-dir': bed.pg.clientBinDir, ...extra } });
       const sent = bed.since(mark);
       try {
         assert.equal(r.code, 1, describeRun(r));

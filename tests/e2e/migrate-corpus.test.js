@@ -70,7 +70,7 @@ describe('mode: migrate corpus replay (same schema as psql -f file by file)', ()
   }
   for (const project of projects()) {
     it(`${project.name}: ${project.order.length} files${project.bootstrap ? ' after bootstrap.sql' : ''}`, async () => {
-      const psql = path.join(pg.binDir, 'psql');
+      const psql = path.join(pg.clientBinDir, 'psql');
       const env = pg.clientEnv;
       const ref = await h.newDatabase(pg, 'ref');
       const ours = await h.newDatabase(pg, 'ours');
@@ -111,7 +111,7 @@ describe('mode: migrate corpus replay (same schema as psql -f file by file)', ()
       } finally {
         fs.rmSync(ws, { recursive: true, force: true });
       }
-      const dump = async (db) => (await exec(path.join(pg.binDir, 'pg_dump'), ['--schema-only', '--no-owner', '--no-privileges', '-N', 'neon_gitops', ...pg.clientArgs(db)], { env }))
+      const dump = async (db) => (await exec(path.join(pg.clientBinDir, 'pg_dump'), ['--schema-only', '--no-owner', '--no-privileges', '-N', 'neon_gitops', ...pg.clientArgs(db)], { env }))
         .split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
       const [a, b] = [await dump(ref.name), await dump(ours.name)];
       assert.ok(a === b, `schemas differ for ${project.name}`);

@@ -234,7 +234,7 @@ describe('mode: migrate', () => {
     const { ws, event } = await h.mergedPr({}, { 'migrations/001_accounts.sql': 'ALTER TABLE accounts ADD COLUMN plan text;\nCREATE TABLE audit (id int);\n' });
     track(ws);
     // Another session holds ACCESS EXCLUSIVE on accounts until told to commit.
-    const holder = spawn(path.join(pg.binDir, 'psql'), ['-X', '-q', ...pg.clientArgs(db.name)], { env: { ...process.env, ...pg.clientEnv }, stdio: ['pipe', 'ignore', 'inherit'] });
+    const holder = spawn(path.join(pg.clientBinDir, 'psql'), ['-X', '-q', ...pg.clientArgs(db.name)], { env: { ...process.env, ...pg.clientEnv }, stdio: ['pipe', 'ignore', 'inherit'] });
     cleanups.push(() => holder.kill('SIGKILL'));
     holder.stdin.write('BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE; SELECT 1;\n');
     for (let i = 0; (await db.psql(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'accounts' AND l.granted AND l.mode = 'AccessExclusiveLock'`)) === '0'; i++) {
@@ -311,7 +311,7 @@ describe('mode: migrate', () => {
     const db = await h.newDatabase(pg);
     const { ws, event } = await h.mergedPr({}, { 'tool.sh': '#!/bin/sh\npsql -X -q -d "$DATABASE_URL" -c "CREATE TABLE from_tool (id int)"\n' });
     track(ws);
-    const r = await h.migrate({ ws, db, event, inputs: { 'migrate-command': 'sh tool.sh' }, env: { PATH: `${pg.binDir}:${process.env.PATH}` } });
+    const r = await h.migrate({ ws, db, event, inputs: { 'migrate-command': 'sh tool.sh' }, env: { PATH: `${pg.clientBinDir}:${process.env.PATH}` } });
     assert.equal(r.code, 0, h.describeRun(r));
     assert.equal(await db.psql("SELECT to_regclass('from_tool') IS NOT NULL"), 't');
     assert.match(r.summary, /`sh tool.sh` succeeded/);

@@ -65,7 +65,7 @@ before(async () => {
       '  tr \'\\0\' \'\\n\' < /proc/$$/environ | sed -n \'s/^\\([A-Za-z_][^=]*\\)=.*/ENV \\1/p\'',
       '  if [ -n "${PGPASSFILE:-}" ]; then printf \'PASSFILE %s %s\\n\' "$PGPASSFILE" "$(stat -c %a "$PGPASSFILE" 2>/dev/null || echo missing)"; fi',
       '} > "$log"',
-      `exec ${JSON.stringify(path.join(bed.pg.binDir, tool))} "$@"`,
+      `exec ${JSON.stringify(path.join(bed.pg.clientBinDir, tool))} "$@"`,
       '',
     ].join('\n'), { mode: 0o755 });
   }

@@ -63,7 +63,7 @@ function preview({ ws, number, action = 'opened', headRef = 'feature/orders', he
   return runPreview({
     neon,
     gh,
-    pgBinDir: pg.binDir,
+    pgBinDir: pg.clientBinDir,
     workspace: ws?.path,
     pr: { action, number, headRef, headSha, merged, fork },
     inputs,
@@ -232,7 +232,7 @@ test('a failing migration: ::error file=…,line=…, the comment shows the erro
 
 test('migrate-command: a real script gets DATABASE_URL and DIRECT_URL (direct, unpooled), output grouped', async () => {
   const number = 23;
-  const psql = path.join(pg.binDir, 'psql');
+  const psql = path.join(pg.clientBinDir, 'psql');
   const script = [
     '#!/bin/sh',
     'set -eu',
@@ -317,7 +317,7 @@ test('slow computes: the action waits and only then connects; 423s during creati
   const number = 25;
   const name = 'preview/pr-25-feature/slow';
   // Connects with psql from a migrate-command script, so the proxy log shows when.
-  const psql = path.join(pg.binDir, 'psql');
+  const psql = path.join(pg.clientBinDir, 'psql');
   const ws = await checkout({
     ...M1,
     'scripts/migrate.sh': `#!/bin/sh\nset -e\nfor f in migrations/*.sql; do "${psql}" -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$f"; done\n`,

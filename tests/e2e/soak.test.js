@@ -73,7 +73,7 @@ function preview(ws, n, action, headSha) {
   return runPreview({
     neon,
     gh,
-    pgBinDir: pg.binDir,
+    pgBinDir: pg.clientBinDir,
     workspace: ws,
     pr: { action, number: n, headRef: `feature/soak-${n}`, headSha, merged: n % 2 === 0 },
     timeoutMs: 60000,

@@ -107,7 +107,7 @@ async function fingerprint(queryFn) {
  * keys out; `filtered` also drops what sync leaves out on purpose (the documented filters).
  */
 async function schemaStatements(pg, db, { filtered = false } = {}) {
-  const text = await run(path.join(pg.binDir, 'pg_dump'), ['--schema-only', '--no-owner', '--no-privileges', ...pg.clientArgs(db)], { env: pg.clientEnv });
+  const text = await run(path.join(pg.clientBinDir, 'pg_dump'), ['--schema-only', '--no-owner', '--no-privileges', ...pg.clientArgs(db)], { env: pg.clientEnv });
   return text.split('\n')
     .filter((l) => !l.startsWith('--') && !/^\\(un)?restrict /.test(l))
     .join('\n')
@@ -315,7 +315,7 @@ test('exclude-table-data and mask: the excluded table exists empty, no original 
   // FKs hold, the matview was refreshed from the copied rows.
   assert.equal(await twinSql('SELECT count(*) FROM app.orders o JOIN app.users u ON u.id = o.user_id'), '500');
   // No original value anywhere in the twin's database: a full dump of it has none.
-  const dump = await run(path.join(neonPg.binDir, 'pg_dump'), neonPg.clientArgs(neon.branchDatabase(twin.id)), { env: neonPg.clientEnv });
+  const dump = await run(path.join(neonPg.clientBinDir, 'pg_dump'), neonPg.clientArgs(neon.branchDatabase(twin.id)), { env: neonPg.clientEnv });
   for (const original of ['@prod-mail.com', 'Realname', '+1-555-', 'order 17']) {
     assert.ok(!dump.includes(original), `${original} reached the twin`);
   }
@@ -329,7 +329,7 @@ test('source newer than the available client: a clear error before anything runs
     for (const tool of ['pg_dump', 'pg_restore']) {
       fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\necho "${tool} (PostgreSQL) 12.22"\n`, { mode: 0o755 });
     }
-    fs.symlinkSync(path.join(prod.binDir, 'psql'), path.join(dir, 'psql'));
+    fs.symlinkSync(path.join(prod.clientBinDir, 'psql'), path.join(dir, 'psql'));
     const namesBefore = branchNames();
     const postsBefore = neon.requests.filter((q) => q.method !== 'GET').length;
     const r = await sync({ 'pg-bin-dir': dir });

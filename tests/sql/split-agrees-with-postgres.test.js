@@ -68,7 +68,7 @@ function exec(file, args, { input, cwd } = {}) {
   });
 }
 
-const psqlBin = () => path.join(pg.binDir, 'psql');
+const psqlBin = () => path.join(pg.clientBinDir, 'psql');
 // -q: no command tags; -o /dev/null: query results are not needed (errors go to stderr).
 const psqlArgs = (db) => ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', ...pg.clientArgs(db)];
 

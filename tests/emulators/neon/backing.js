@@ -40,7 +40,7 @@ class Backing {
     return run;
   }
 
-  bin(name) { return path.join(this.pg.binDir, name); }
+  bin(name) { return path.join(this.pg.clientBinDir, name); }
 
   /** psql with several -c commands in one session; resolves to stdout. */
   psql(commands, { db = 'postgres', user = 'postgres' } = {}) {

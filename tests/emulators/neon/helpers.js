@@ -23,7 +23,7 @@ async function startEnv(options = {}) {
     neon,
     api,
     project,
-    psql: (uri, sql) => psql(pg.binDir, uri, sql),
+    psql: (uri, sql) => psql(pg.clientBinDir, uri, sql),
     waitForOperations: (ops) => waitForOperations(api, project, ops),
     async stop() {
       if (neon) await neon.stop();

@@ -23,6 +23,10 @@ const { Backing } = require('./backing');
 const { startProxy } = require('./proxy');
 const { createApiServer, BASE_PATH } = require('./server');
 const { physicalName } = require('./routes');
+const { startPostgres } = require('../../support/postgres');
+
+// Neon creates new projects on PostgreSQL 17 (docs: postgres-version-policy / the console's default).
+const DEFAULT_PG_VERSION = 17;
 
 const ENDPOINT_NOT_FOUND = "The requested endpoint could not be found, or you don't have access to it. Please check the provided ID and try again.";
 
@@ -30,15 +34,38 @@ let sharedValidator = null; // the spec is immutable: one compiled validator per
 
 /**
  * @param {object} o
- * @param {object} o.pg               from tests/support/postgres.js startPostgres() (with ssl)
+ * @param {object} [o.pg]             from tests/support/postgres.js startPostgres() (with ssl); without
+ *                                    it the emulator starts (and stops) its own cluster of `pgVersion`
+ * @param {number} [o.pgVersion]      the project's Postgres major (Neon's `pg_version`): the backing
+ *                                    cluster's major; 17 when the emulator starts its own, as Neon
+ *                                    creates new projects on 17 today
  * @param {string} [o.apiKey]         random by default
  * @param {number} [o.operationMs]    how long each control-plane operation takes
  * @param {number} [o.computeStartMs] how long start_compute takes (compute not ready until then)
  * @param {number} [o.latencyMs]      latency added to every API call
  * @param {404|204} [o.deleteMissingStatus] answer to DELETE of an unknown branch (Neon: 404; the spec also allows 204)
  */
-async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0, deleteMissingStatus = 404 } = {}) {
-  if (!pg || !pg.certFile) throw new Error('startNeonEmulator needs { pg } from startPostgres() with ssl enabled');
+async function startNeonEmulator({ pg, pgVersion, ...rest } = {}) {
+  if (pg) return startOn(pg, pgVersion, rest);
+  const own = await startPostgres({ major: pgVersion ?? DEFAULT_PG_VERSION });
+  try {
+    const neon = await startOn(own, pgVersion, rest);
+    const stop = neon.stop;
+    neon.pg = own;
+    neon.stop = async () => { await stop(); await own.stop(); };
+    return neon;
+  } catch (err) {
+    await own.stop();
+    throw err;
+  }
+}
+
+async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0, deleteMissingStatus = 404 }) {
+  if (!pg.certFile) throw new Error('startNeonEmulator needs { pg } from startPostgres() with ssl enabled');
+  // A branch is a database of the backing cluster, so the project's major is the cluster's.
+  if (pgVersion !== undefined && pgVersion !== pg.major) {
+    throw new Error(`startNeonEmulator: pgVersion ${pgVersion} needs a PostgreSQL ${pgVersion} cluster, but { pg } runs ${pg.major}`);
+  }
   if (!sharedValidator) sharedValidator = createValidator(loadNeonSpec());
   require('../../support/guard').registerSecret('neon api key', apiKey);
 
@@ -87,7 +114,7 @@ async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(1
   const api = createApiServer(ctx);
   try {
     const now = Date.now();
-    ctx.state = new ProjectState({ proxyHost: `emulator.localhost:${ctx.proxy.port}`, now });
+    ctx.state = new ProjectState({ proxyHost: `emulator.localhost:${ctx.proxy.port}`, now, pgVersion: pg.major });
     ctx.ops = new Operations({ projectId: ctx.state.project.id });
 
     // The project as Neon creates it: default branch `main` with database neondb
@@ -116,6 +143,8 @@ async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(1
       databaseName: DATABASE_NAME,
       roleName: ROLE_NAME,
       proxyPort: ctx.proxy.port,
+      /** The project's Postgres major (`pg_version`). */
+      pgVersion: pg.major,
       /** Live settings: operationMs, computeStartMs, deleteMissingStatus (change them mid-test if needed). */
       options: ctx.options,
       faults: ctx.faults,
@@ -175,7 +204,7 @@ async function startNeonEmulator({ pg, apiKey = `neon-emu-${crypto.randomBytes(1
   }
 }
 
-module.exports = { startNeonEmulator };
+module.exports = { startNeonEmulator, DEFAULT_PG_VERSION };
 
 // Node >= 22's test runner does not expand a directory argument: given
 // `node --test tests/emulators/neon/` it runs this directory as a module, i.e. this

@@ -134,7 +134,7 @@ describe('neon emulator: branch lifecycle over HTTP and psql', () => {
   test('a query cancelled with Ctrl-C (CancelRequest through the proxy) stops on the server', async () => {
     const { spawn } = require('node:child_process');
     const path = require('node:path');
-    const child = spawn(path.join(env.pg.binDir, 'psql'), ['-X', '-At', '-d', previewUri, '-c', 'SELECT pg_sleep(30)'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(env.pg.clientBinDir, 'psql'), ['-X', '-At', '-d', previewUri, '-c', 'SELECT pg_sleep(30)'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
     // Wait until the query is really running on the server, then interrupt psql.

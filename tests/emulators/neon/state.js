@@ -46,8 +46,9 @@ const ROLE_NAME = 'neondb_owner';
 const REGION = 'aws-us-east-2';
 
 class ProjectState {
-  constructor({ proxyHost, now = Date.now() }) {
+  constructor({ proxyHost, now = Date.now(), pgVersion }) {
     this.proxyHost = proxyHost; // "emulator.localhost:PORT"
+    this.pgVersion = pgVersion; // the backing cluster's major
     this.project = { id: ids.project(), name: 'neon-gitops-emulator', createdAt: now, updatedAt: now };
     this.branches = new Map(); // id -> branch (insertion order = creation order)
     this.endpoints = new Map(); // id -> endpoint
@@ -130,7 +131,7 @@ class ProjectState {
       provisioner: 'k8s-neonvm',
       default_endpoint_settings: { autoscaling_limit_min_cu: 0.25, autoscaling_limit_max_cu: 0.25, suspend_timeout_seconds: 0 },
       settings: { allowed_ips: { ips: [], protected_branches_only: false }, enable_logical_replication: false },
-      pg_version: 15,
+      pg_version: this.pgVersion,
       proxy_host: this.proxyHost,
       branch_logical_size_limit: 0,
       branch_logical_size_limit_bytes: 10737418240,
