@@ -2,6 +2,8 @@
 //! programs by absolute path, reading their versions, and turning a failed connection into
 //! one actionable line that names the input the URL came from.
 
+pub mod install;
+
 use crate::error::Error;
 use crate::host::{DirEntry, EntryKind, Host};
 

@@ -8,6 +8,9 @@ use std::cell::RefCell;
 pub struct Runtime<H: Host> {
     pub host: H,
     secrets: RefCell<Vec<String>>,
+    /// Notices already shown: a fact about the run (an old client, say) is told once even
+    /// when several phases run into it.
+    told: RefCell<Vec<String>>,
 }
 
 impl<H: Host> Runtime<H> {
@@ -15,6 +18,7 @@ impl<H: Host> Runtime<H> {
         Runtime {
             host,
             secrets: RefCell::new(Vec::new()),
+            told: RefCell::new(Vec::new()),
         }
     }
 
@@ -70,6 +74,14 @@ impl<H: Host> Runtime<H> {
     }
     pub fn notice(&self, message: &str) {
         self.log(Level::Notice, message)
+    }
+    /// A notice shown the first time only.
+    pub fn notice_once(&self, message: &str) {
+        if self.told.borrow().iter().any(|m| m == message) {
+            return;
+        }
+        self.told.borrow_mut().push(message.to_string());
+        self.notice(message);
     }
     pub fn warning(&self, message: &str) {
         self.log(Level::Warning, message)

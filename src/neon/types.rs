@@ -73,6 +73,8 @@ pub struct Project {
     pub id: String,
     pub name: String,
     pub default_branch_id: Option<String>,
+    /// The project's Postgres major (every branch of it runs this one).
+    pub pg_version: Option<u32>,
 }
 
 /// What a mutating call returns: the object plus the operations to wait for.

@@ -237,6 +237,19 @@ pub fn near_quoted(
         .min_by_key(|&l| (l as i64 - guess as i64).abs())
 }
 
+/// psql 10 brought `\\if`, which the inspection script uses.
+const MIN_PSQL_MAJOR: u32 = 10;
+
+/// `install-client: true`: the psql of `major` (`None`: the distribution's), installed now.
+async fn installed_psql<H: Host>(rt: &Runtime<H>, major: Option<u32>) -> Result<Client> {
+    let c = crate::pg::install::install(rt, major, "psql").await?;
+    Ok(Client {
+        path: format!("{}/psql", c.dir),
+        major: c.major,
+        version: c.major.to_string(),
+    })
+}
+
 impl<'a, H: Host> Engine<'a, H> {
     pub async fn new(
         rt: &'a Runtime<H>,
@@ -248,8 +261,14 @@ impl<'a, H: Host> Engine<'a, H> {
     ) -> Result<Engine<'a, H>> {
         rt.secret_url(url);
         let conn = Conn::parse(url, url_input)?;
-        let client = psql::locate(rt, settings.pg_bin_dir.as_deref()).await?;
-        Ok(Engine {
+        // `install-client` never overrides a client the user chose with `pg-bin-dir`.
+        let install = settings.install_client && settings.pg_bin_dir.is_none();
+        let client = match psql::locate(rt, settings.pg_bin_dir.as_deref()).await? {
+            Some(c) => c,
+            None if install => installed_psql(rt, None).await?,
+            None => return Err(psql::missing()),
+        };
+        let mut engine = Engine {
             rt,
             client,
             conn,
@@ -257,7 +276,28 @@ impl<'a, H: Host> Engine<'a, H> {
             settings,
             target: target.to_string(),
             url_input: url_input.to_string(),
-        })
+        };
+        if install {
+            // Only here is the server asked before the inspection: a psql older than the
+            // server works, but a user who asked for the client gets the server's major.
+            let server_major = engine.server_major().await?;
+            if engine.client.major < server_major {
+                engine.client = installed_psql(rt, Some(server_major)).await?;
+            }
+        }
+        Ok(engine)
+    }
+
+    async fn server_major(&self) -> Result<u32> {
+        let out = self
+            .psql("SELECT 'NG_VERSION ' || current_setting('server_version_num');\n".into())
+            .await?;
+        if !out.success() {
+            return Err(self.no_session(&out.stderr));
+        }
+        Ok(crate::pg::server_major(
+            parse_state(&out.stdout).server_version_num,
+        ))
     }
 
     async fn psql(&self, script: String) -> Result<crate::host::ProcessOutput> {
@@ -303,13 +343,28 @@ impl<'a, H: Host> Engine<'a, H> {
             )));
         }
         let server_major = crate::pg::server_major(state.server_version_num);
-        if self.client.major < server_major {
+        self.check_client(server_major)?;
+        Ok(state)
+    }
+
+    /// psql talks to newer servers: the plain SQL, `\gset`, `\if` and `\;` this action
+    /// sends work on every server since 10; only `\d`-style describe commands may not. So
+    /// an older psql gets a notice, and only one without `\if` (before 10) is refused.
+    fn check_client(&self, server_major: u32) -> Result<()> {
+        let c = &self.client;
+        if c.major < MIN_PSQL_MAJOR {
             return Err(Error::Failed(format!(
-                "psql {} ({}) is older than the {} server (PostgreSQL {server_major}); install postgresql-client-{server_major} or newer before this step, or set `pg-bin-dir:` to its bin directory",
-                self.client.version, self.client.path, self.target
+                "psql {} ({}) cannot run this action's scripts: they use `\\if`, which psql has since version {MIN_PSQL_MAJOR}. Install a newer client (`install-client: true`, or postgresql-client-{server_major}) or set `pg-bin-dir:` to one",
+                c.version, c.path
             )));
         }
-        Ok(state)
+        if c.major < server_major {
+            self.rt.notice_once(&format!(
+                "psql {} ({}) is older than the {} server (PostgreSQL {server_major}). That works for SQL migrations: psql speaks to newer servers, only its describe commands (\\d) may not. For the matching client set `install-client: true` (installs postgresql-client-{server_major}) or `pg-bin-dir:`",
+                c.major, c.path, self.target
+            ));
+        }
+        Ok(())
     }
 
     fn locals(&self) -> Vec<Local> {

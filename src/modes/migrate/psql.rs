@@ -21,21 +21,34 @@ pub struct Client {
 }
 
 /// The psql to run: the newest under `/usr/lib/postgresql/<N>/bin` (its directory names
-/// the major), or the one in `pg-bin-dir` (asked for its version).
-pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<Client> {
+/// the major), else the `psql` on PATH (macOS and self-hosted runners), or the one in
+/// `pg-bin-dir` (asked for its version). `None`: no psql on this runner.
+pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<Option<Client>> {
     let Some(dir) = bin_dir else {
         // No `psql --version` run needed: the inspection session checks the major
         // against the server's.
-        return match crate::pg::find_installed(&rt.host, "psql").into_iter().next() {
-            Some((major, dir)) => Ok(Client {
+        if let Some((major, dir)) = crate::pg::find_installed(&rt.host, "psql")
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(Client {
                 path: format!("{dir}/psql"),
                 major,
                 version: major.to_string(),
-            }),
-            None => Err(Error::Failed(format!(
-                "no psql client found under {DEFAULT_ROOT}/*/bin: install one before this step (`sudo apt-get install -y postgresql-client-16`, or the PGDG package for your server's major version), or set `pg-bin-dir:` to the directory holding psql"
-            ))),
-        };
+            }));
+        }
+        return Ok(
+            match rt.host.run(&Command::new("psql").arg("--version")).await {
+                Ok(out) if out.success() => {
+                    parse_client_version(&out.stdout).map(|(version, major)| Client {
+                        path: "psql".into(),
+                        major,
+                        version,
+                    })
+                }
+                _ => None,
+            },
+        );
     };
     let dir = dir.trim_end_matches('/');
     let has_psql = rt.host.walk(dir).map(|entries| {
@@ -70,11 +83,18 @@ pub async fn locate<H: Host>(rt: &Runtime<H>, bin_dir: Option<&str>) -> Result<C
             out.stdout.trim()
         ))
     })?;
-    Ok(Client {
+    Ok(Some(Client {
         path,
         major,
         version,
-    })
+    }))
+}
+
+/// No psql anywhere: what to do about it.
+pub fn missing() -> Error {
+    Error::Failed(format!(
+        "no psql client found under {DEFAULT_ROOT}/*/bin or on PATH: set `install-client: true`, install one before this step (`sudo apt-get install -y postgresql-client`), or set `pg-bin-dir:` to the directory holding psql"
+    ))
 }
 
 /// Where to connect: the URL without its password (psql's argv is visible to `ps`), the

@@ -26,6 +26,8 @@ pub struct ApplySettings {
     /// Record every file up to this one as applied without running it.
     pub baseline: Option<String>,
     pub pg_bin_dir: Option<String>,
+    /// `install-client: true`: apt-get the server's client major when psql is missing or older.
+    pub install_client: bool,
     /// Commit SHA recorded in `applied_by`.
     pub applied_by: String,
     pub run_url: String,
@@ -141,6 +143,7 @@ pub fn apply_settings<H: Host>(host: &H) -> Result<ApplySettings> {
         allow_out_of_order: inputs.bool("allow-out-of-order", false)?,
         baseline: inputs.optional("baseline"),
         pg_bin_dir: inputs.optional("pg-bin-dir"),
+        install_client: inputs.bool("install-client", false)?,
         applied_by: host.env("GITHUB_SHA").unwrap_or_default(),
         run_url: run_url(host).unwrap_or_default(),
         lint,

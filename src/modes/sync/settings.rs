@@ -44,6 +44,8 @@ pub struct Settings {
     pub jobs: Option<u64>,
     pub keep_backups: usize,
     pub install_client: bool,
+    /// Restore into a target of an older major than production (not promised by pg_dump).
+    pub allow_older_target: bool,
     pub pg_bin_dir: Option<String>,
     pub slack_webhook_url: Option<String>,
     pub transfer: Transfer,
@@ -118,6 +120,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         },
         keep_backups,
         install_client: inputs.bool("install-client", false)?,
+        allow_older_target: inputs.bool("allow-older-target", false)?,
         pg_bin_dir: inputs.optional("pg-bin-dir"),
         slack_webhook_url: inputs.optional("slack-webhook-url"),
         transfer,

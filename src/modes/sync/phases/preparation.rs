@@ -5,9 +5,9 @@
 //! can fail halfway; so the client's major must be ≥ both servers'. Checking that here,
 //! before staging exists, is what lets "client too old" fail with nothing to undo.
 
-use super::super::clients::{self, Client};
+use super::super::clients::{self, Client, Unfit};
 use super::super::job::{Job, STATE_CLIENT};
-use super::super::pg::{self, Conn};
+use super::super::pg::Conn;
 use super::super::settings::Target;
 use crate::error::{Error, Result};
 use crate::host::{Command, Host};
@@ -33,49 +33,56 @@ impl<H: Host> Job<'_, H> {
     pub async fn prepare(&mut self) -> Result<Prepared> {
         let rt = self.rt;
         let source = Conn::parse("production", "source-url", &self.s.source_url)?;
-        // A client of any version first, just to ask the servers theirs.
-        let mut client = clients::discover(rt, &self.s.pg_bin_dir).await?;
-        if client.is_none() {
-            if !self.s.install_client {
+        // An explicit `pg-bin-dir` is the user's choice: never install over it.
+        let install = self.s.install_client && self.s.pg_bin_dir.is_none();
+        let mut candidates = clients::candidates(rt, &self.s.pg_bin_dir).await?;
+        if candidates.is_empty() {
+            if !install {
                 return Err(clients::too_old(
                     17,
                     "no client to ask the servers with",
                     None,
                 ));
             }
-            client = install_client(rt, None).await?;
+            candidates.push(install_client(rt, None).await?);
         }
-        self.client = client;
-        let source_major = server_major(rt, self.client(), &source).await?;
-        // Production alone can already rule the client out: say so before anything is
-        // created on the target (on a first sync, the twin branch itself).
-        if self.client().major < source_major
-            && (!self.s.install_client || self.s.pg_bin_dir.is_some())
-        {
-            let servers = format!("production is PostgreSQL {source_major}");
-            return Err(clients::too_old(
-                source_major,
-                &servers,
-                self.client.as_ref(),
-            ));
-        }
-        let (target, twin) = self.target_connection().await?;
-        let target_major = server_major(rt, self.client(), &target).await?;
-        let needed = source_major.max(target_major);
-        if self.client().major < needed {
-            let servers =
-                format!("production is PostgreSQL {source_major}, the target {target_major}");
-            // An explicit `pg-bin-dir` is the user's choice: never install over it.
-            if !self.s.install_client || self.s.pg_bin_dir.is_some() {
-                return Err(clients::too_old(needed, &servers, self.client.as_ref()));
+        // Any client asks the servers their versions (psql talks to newer servers).
+        let asker = candidates[0].clone();
+        // pg_dump refuses a server newer than itself: settled before anything is created
+        // on the target (on a first sync, the twin branch itself).
+        let source_major = server_major(rt, &asker, &source).await?;
+        if !candidates.iter().any(|c| c.major >= source_major) {
+            if !install {
+                let servers = format!("production is PostgreSQL {source_major}");
+                return Err(clients::too_old(source_major, &servers, candidates.first()));
             }
-            self.client = install_client(rt, Some(needed)).await?;
+            candidates.push(install_client(rt, Some(source_major)).await?);
         }
+        let (target, twin) = self
+            .target_connection(source_major, &candidates, install)
+            .await?;
+        let target_major = server_major(rt, &asker, &target).await?;
+        if source_major > target_major && !self.s.allow_older_target {
+            return Err(older_target(source_major, target_major, twin.is_some()));
+        }
+        let client = match clients::choose(&candidates, source_major, target_major) {
+            Ok(c) => c,
+            Err(Unfit::RestoreTooNew { needed, .. }) if install => {
+                install_client(rt, Some(needed)).await?
+            }
+            Err(unfit) => return Err(self.unfit(unfit, source_major, target_major)),
+        };
+        self.client = Some(client);
         rt.info(&format!(
             "production: PostgreSQL {source_major}; target: PostgreSQL {target_major}; client: {} ({})",
             self.client().major,
             self.client().dir
         ));
+        if source_major > target_major {
+            rt.warning(&format!(
+                "allow-older-target: true: restoring a PostgreSQL {source_major} dump into PostgreSQL {target_major}, which pg_dump does not promise to work"
+            ));
+        }
         rt.host.save_state(STATE_CLIENT, &self.client().dir);
         let jobs = match self.s.jobs {
             Some(j) => j,
@@ -91,9 +98,26 @@ impl<H: Host> Job<'_, H> {
         })
     }
 
+    fn unfit(&self, unfit: Unfit, source: u32, target: u32) -> Error {
+        match unfit {
+            Unfit::TooOld { needed } => {
+                clients::too_old(needed, &format!("production is PostgreSQL {source}"), None)
+            }
+            Unfit::RestoreTooNew { best, .. } => {
+                clients::restore_too_new(best, target, source, self.s.pg_bin_dir.is_some())
+            }
+        }
+    }
+
     /// The connection used to learn the target's version, and the twin branch (Neon),
-    /// created from the default branch on the very first sync.
-    async fn target_connection(&mut self) -> Result<(Conn, Option<Branch>)> {
+    /// created from the default branch on the very first sync, once the project's major
+    /// is known to fit production's and the clients.
+    async fn target_connection(
+        &mut self,
+        source_major: u32,
+        candidates: &[Client],
+        install: bool,
+    ) -> Result<(Conn, Option<Branch>)> {
         match self.s.target.clone() {
             Target::Url(url) => Ok((Conn::parse("the target", "target-url", &url)?, None)),
             Target::Neon {
@@ -108,6 +132,19 @@ impl<H: Host> Job<'_, H> {
                 let twin = match neon.find_branch_by_name(&twin_branch).await? {
                     Some(b) => b,
                     None => {
+                        // The project's major is the twin's: refuse an older one before
+                        // the first branch is made, not after.
+                        let project = neon.project().await?;
+                        if let Some(v) = project.pg_version {
+                            if source_major > v && !self.s.allow_older_target {
+                                return Err(older_target(source_major, v, true));
+                            }
+                            match clients::choose(candidates, source_major, v) {
+                                Err(Unfit::RestoreTooNew { .. }) if install => {}
+                                Err(unfit) => return Err(self.unfit(unfit, source_major, v)),
+                                Ok(_) => {}
+                            }
+                        }
                         self.rt.info(&format!("Twin branch {twin_branch} does not exist yet: creating it from the default branch"));
                         neon.create_branch(&NewBranch {
                             name: twin_branch.clone(),
@@ -160,46 +197,25 @@ async fn cores<H: Host>(rt: &Runtime<H>) -> u64 {
     }
 }
 
-/// `install-client: true`: apt-get the client package (sudo when not root). A failed
-/// install is retried once after `apt-get update`: runners' package lists are often stale.
-async fn install_client<H: Host>(rt: &Runtime<H>, major: Option<u32>) -> Result<Option<Client>> {
-    let package = major
-        .map(clients::package_for)
-        .unwrap_or_else(|| "postgresql-client".into());
-    rt.info(&format!("Installing {package} (install-client: true)"));
-    let root = rt
-        .host
-        .run(&Command::new("id").arg("-u"))
-        .await
-        .map(|o| o.stdout.trim() == "0")
-        .unwrap_or(false);
-    let apt = |args: &[&str]| {
-        let mut c = if root {
-            Command::new("apt-get")
-        } else {
-            Command::new("sudo").args(["-n", "apt-get"])
-        };
-        c = c
-            .args(args.iter().copied())
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .streamed();
-        c
+/// `install-client: true`: the client of `major` (`None`: the distribution's), installed now.
+async fn install_client<H: Host>(rt: &Runtime<H>, major: Option<u32>) -> Result<Client> {
+    let c = crate::pg::install::install(rt, major, "pg_dump").await?;
+    Ok(Client {
+        major: c.major,
+        dir: c.dir,
+    })
+}
+
+/// A dump of a newer major loaded into an older server: pg_dump documents no such promise
+/// ("loading a dump file into an older server may require manual editing"), and new syntax
+/// or catalog features fail halfway. Refused before anything is created.
+fn older_target(source: u32, target: u32, neon: bool) -> Error {
+    let fix = if neon {
+        format!("create the twin on PostgreSQL {source} (a Neon project's branches share its `pg_version`: sync into a project created with Postgres {source})")
+    } else {
+        format!("point `target-url` at a PostgreSQL {source} (or newer) server")
     };
-    let install = ["install", "-y", "--no-install-recommends", &package];
-    let mut out = rt.host.run(&apt(&install)).await?;
-    if !out.success() {
-        let _ = rt.host.run(&apt(&["update"])).await;
-        out = rt.host.run(&apt(&install)).await?;
-    }
-    if !out.success() {
-        return Err(Error::Failed(format!(
-            "installing {package} failed: {}. On ubuntu runners add the PostgreSQL apt repository first (`sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y`)",
-            pg::error_text(&out.stderr)
-        )));
-    }
-    let client = clients::discover(rt, &None).await?;
-    match (client, major) {
-        (Some(c), Some(m)) if c.major < m => Err(clients::too_old(m, "after installing", Some(&c))),
-        (c, _) => Ok(c),
-    }
+    Error::Failed(format!(
+        "production runs PostgreSQL {source}, but the target runs PostgreSQL {target}: a dump of a newer major is not promised to load into an older one. Nothing was changed. Fix: {fix}; or set `allow-older-target: true` to try anyway"
+    ))
 }

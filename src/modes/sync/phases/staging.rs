@@ -131,16 +131,43 @@ BEGIN
     EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', r.nspname);
   END LOOP;
 END $$"#;
+    // Before PostgreSQL 15 `public` belongs to the bootstrap superuser, not to the
+    // database's owner, who then cannot drop it: its contents are dropped one by one.
     const PUBLIC: &str = r#"DO $$
+DECLARE r record;
 BEGIN
-  DROP SCHEMA IF EXISTS public CASCADE;
-  CREATE SCHEMA public;
   BEGIN
-    ALTER SCHEMA public OWNER TO pg_database_owner;
-  EXCEPTION WHEN OTHERS THEN NULL;
+    DROP SCHEMA IF EXISTS public CASCADE;
+    CREATE SCHEMA public;
+    BEGIN
+      ALTER SCHEMA public OWNER TO pg_database_owner;
+    EXCEPTION WHEN OTHERS THEN NULL;
+    END;
+    GRANT USAGE ON SCHEMA public TO PUBLIC;
+    COMMENT ON SCHEMA public IS 'standard public schema';
+  EXCEPTION WHEN insufficient_privilege THEN
+    -- Every statement is written before the first runs: a CASCADE may drop later objects,
+    -- hence IF EXISTS on names, never OIDs.
+    FOR r IN SELECT unnest(array_cat(array_cat(
+        ARRAY(SELECT format('DROP %s IF EXISTS public.%I CASCADE',
+                            CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                           WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+                            c.relname)
+              FROM pg_catalog.pg_class c
+              WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+                AND NOT c.relispartition),
+        ARRAY(SELECT format('DROP %s IF EXISTS public.%I(%s) CASCADE',
+                            CASE p.prokind WHEN 'a' THEN 'AGGREGATE' WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                            p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+              FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'public'::regnamespace)),
+        ARRAY(SELECT format('DROP TYPE IF EXISTS public.%I CASCADE', t.typname)
+              FROM pg_catalog.pg_type t
+              WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('c', 'd', 'e', 'r', 'm')
+                AND (t.typrelid = 0 OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')
+                AND t.typelem = 0))) AS statement LOOP
+      EXECUTE r.statement;
+    END LOOP;
   END;
-  GRANT USAGE ON SCHEMA public TO PUBLIC;
-  COMMENT ON SCHEMA public IS 'standard public schema';
 END $$"#;
     query(rt, client, conn, &[EMPTY, PUBLIC]).await.map(|_| ())
 }
