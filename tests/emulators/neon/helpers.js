@@ -66,7 +66,8 @@ async function waitForOperations(api, project, ops, timeoutMs = 15000) {
       const st = r.body.operation.status;
       if (seen[op.id][seen[op.id].length - 1] !== st) seen[op.id].push(st);
       if (st === 'finished') break;
-      if (st === 'failed' || st === 'error') throw new Error(`operation ${op.id} ${st}`);
+      // `failed` is not terminal on Neon: it is retried (operations.js).
+      if (st === 'error' || st === 'cancelled' || st === 'skipped') throw new Error(`operation ${op.id} ${st}`);
       if (Date.now() > deadline) throw new Error(`operation ${op.id} still ${st} after ${timeoutMs} ms`);
       await new Promise((r2) => setTimeout(r2, 40));
     }

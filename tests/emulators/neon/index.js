@@ -44,6 +44,9 @@ let sharedValidator = null; // the spec is immutable: one compiled validator per
  * @param {number} [o.computeStartMs] how long start_compute takes (compute not ready until then)
  * @param {number} [o.latencyMs]      latency added to every API call
  * @param {404|204} [o.deleteMissingStatus] answer to DELETE of an unknown branch (Neon: 404; the spec also allows 204)
+ * @param {'backup'|'source'} [o.restoreParent] the restored branch's parent after a restore from another
+ *                                    branch with preserve_under_name: the backup (documented) or the source
+ * @param {number} [o.branchLimit]    the plan's branches per project (Free: 10; Launch/Scale: 5,000)
  */
 async function startNeonEmulator({ pg, pgVersion, ...rest } = {}) {
   if (pg) return startOn(pg, pgVersion, rest);
@@ -60,7 +63,8 @@ async function startNeonEmulator({ pg, pgVersion, ...rest } = {}) {
   }
 }
 
-async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0, deleteMissingStatus = 404 }) {
+async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0, deleteMissingStatus = 404, restoreParent = 'backup', branchLimit = 5000 }) {
+  if (!['backup', 'source'].includes(restoreParent)) throw new Error(`restoreParent must be 'backup' or 'source', not ${restoreParent}`);
   if (!pg.certFile) throw new Error('startNeonEmulator needs { pg } from startPostgres() with ssl enabled');
   // A branch is a database of the backing cluster, so the project's major is the cluster's.
   if (pgVersion !== undefined && pgVersion !== pg.major) {
@@ -71,7 +75,7 @@ async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(
 
   const ctx = {
     apiKey,
-    options: { operationMs, computeStartMs, deleteMissingStatus },
+    options: { operationMs, computeStartMs, deleteMissingStatus, restoreParent, branchLimit },
     validator: sharedValidator,
     faults: new FaultSchedule(),
     requests: [],
@@ -115,6 +119,7 @@ async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(
   try {
     const now = Date.now();
     ctx.state = new ProjectState({ proxyHost: `emulator.localhost:${ctx.proxy.port}`, now, pgVersion: pg.major });
+    ctx.state.branchLimit = () => ctx.options.branchLimit;
     ctx.ops = new Operations({ projectId: ctx.state.project.id });
 
     // The project as Neon creates it: default branch `main` with database neondb
@@ -145,7 +150,7 @@ async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(
       proxyPort: ctx.proxy.port,
       /** The project's Postgres major (`pg_version`). */
       pgVersion: pg.major,
-      /** Live settings: operationMs, computeStartMs, deleteMissingStatus (change them mid-test if needed). */
+      /** Live settings: operationMs, computeStartMs, deleteMissingStatus, restoreParent, branchLimit (change them mid-test if needed). */
       options: ctx.options,
       faults: ctx.faults,
       requests: ctx.requests,
@@ -171,6 +176,8 @@ async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(
         ctx.ops.refresh();
         return ctx.ops.list.map((o) => ctx.ops.view(o));
       },
+      /** The next operation of `action` (any when omitted) fails, stays `failed` for failedMs, then is retried and finishes. */
+      failNextOperation(opts) { ctx.ops.failOnce(opts); },
       /** The role password (what reveal_password returns). */
       password(role = ROLE_NAME) { return ctx.state.rolePasswords.get(role); },
       /** Physical Postgres database behind a branch's logical database. */

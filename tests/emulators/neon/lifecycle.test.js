@@ -269,6 +269,10 @@ describe('neon emulator: branch lifecycle over HTTP and psql', () => {
     assert.match(blocked.body.message, new RegExp(child.body.branch.id));
     const delChild = await api('DELETE', project(`/branches/${child.body.branch.id}`));
     assert.equal(delChild.status, 200);
+    // Neon locks the whole project while an operation runs: the next delete waits for it.
+    const locked = await api('DELETE', project(`/branches/${preview.id}`));
+    assert.equal(locked.status, 423);
+    await env.waitForOperations(delChild.body.operations);
     const physical = env.neon.branchDatabase(preview.id);
     const del = await api('DELETE', project(`/branches/${preview.id}`));
     assert.equal(del.status, 200, JSON.stringify(del.body));
@@ -287,6 +291,7 @@ describe('neon emulator: branch lifecycle over HTTP and psql', () => {
 
   test('expires_at: an expired branch is deleted', async () => {
     const { api, project, neon } = env;
+    await env.waitForOperations(neon.operations().filter((o) => o.status !== 'finished'));
     const expiresAt = new Date(Date.now() + 1500).toISOString().replace(/\.\d+Z$/, 'Z');
     const r = await api('POST', project('/branches'), { branch: { name: 'short-lived', expires_at: expiresAt } });
     assert.equal(r.status, 201, JSON.stringify(r.body));

@@ -9,18 +9,28 @@
 // No timers means nothing keeps the test process alive and state is deterministic
 // for a given clock.
 //
-// Operations on the same branch run one after another, like Neon's per-branch queue;
-// while a branch has a non-terminal operation, mutating calls on it get 423 Locked.
+// Operations on the same branch run one after another, like Neon's per-branch queue.
+// Neon "limits overlapping operations per project" (docs: reference/api/operations): while
+// any operation of the project is not terminal, mutating calls get 423 Locked (routes.js).
+//
+// Terminal statuses are finished, skipped and cancelled; "A failed operation is not
+// terminal and may be retried" (same page): failOnce() makes the next operation of an
+// action fail, stay `failed` (failures_count 1, retry_at set) for a while, then run again
+// and finish. `error` is in the spec's OperationStatus but in no doc: treated as terminal.
 
 const { ids, iso } = require('./state');
 
-const TERMINAL = new Set(['finished', 'failed', 'error', 'cancelled', 'skipped']);
+const TERMINAL = new Set(['finished', 'error', 'cancelled', 'skipped']);
 
 class Operations {
   constructor({ projectId }) {
     this.projectId = projectId;
     this.list = []; // creation order
+    this.failures = []; // actions whose next operation fails once: { action, failedMs }
   }
+
+  /** The next operation of `action` (any action when omitted) fails once, then is retried. */
+  failOnce({ action, failedMs = 300 } = {}) { this.failures.push({ action, failedMs }); }
 
   /**
    * Schedule an operation that takes durationMs of "running" time after the
@@ -41,8 +51,17 @@ class Operations {
       updatedAt: now,
       runAt: queueEnd + Math.round(durationMs / 3),
       endAt: queueEnd + durationMs,
+      failuresCount: 0,
       onFinish,
     };
+    const i = this.failures.findIndex((f) => !f.action || f.action === action);
+    if (i >= 0) {
+      // Runs, fails half-way, waits failedMs as `failed`, then runs its full time again.
+      const { failedMs } = this.failures.splice(i, 1)[0];
+      op.failAt = op.runAt + Math.round((op.endAt - op.runAt) / 2);
+      op.retryAt = op.failAt + failedMs;
+      op.endAt = op.retryAt + (op.endAt - op.runAt);
+    }
     this.list.push(op);
     return op;
   }
@@ -54,6 +73,15 @@ class Operations {
       if (op.status === 'scheduling' && now >= op.runAt) {
         op.status = 'running';
         op.updatedAt = op.runAt;
+      }
+      if (op.failAt !== undefined && op.status === 'running' && op.failuresCount === 0 && now >= op.failAt) {
+        op.status = 'failed';
+        op.failuresCount = 1;
+        op.updatedAt = op.failAt;
+      }
+      if (op.status === 'failed' && now >= op.retryAt) {
+        op.status = 'running';
+        op.updatedAt = op.retryAt;
       }
       if (op.status === 'running' && now >= op.endAt) {
         op.status = 'finished';
@@ -80,11 +108,12 @@ class Operations {
       project_id: this.projectId,
       action: op.action,
       status: op.status,
-      failures_count: 0,
+      failures_count: op.failuresCount,
       created_at: iso(op.createdAt),
       updated_at: iso(op.updatedAt),
       total_duration_ms: Math.max(0, (TERMINAL.has(op.status) ? op.endAt : now) - op.createdAt),
     };
+    if (op.failuresCount) { v.error = 'compute node failed to respond (emulated fault)'; v.retry_at = iso(op.retryAt); }
     if (op.branchId) v.branch_id = op.branchId;
     if (op.endpointId) v.endpoint_id = op.endpointId;
     return v;

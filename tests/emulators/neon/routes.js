@@ -40,8 +40,25 @@ function getBranch(ctx, id) {
   return b;
 }
 
-function assertUnlocked(ctx, branch) {
-  if (ctx.ops.busy(branch.id) || branch.pendingWork > 0) throw new ApiError(423, LOCKED_MESSAGE);
+// Neon "limits overlapping operations per project. Requests that conflict with a running
+// operation return 423 Locked" (docs: reference/api/operations): any unfinished operation
+// or copy in the project locks every mutation of it.
+function assertUnlocked(ctx) {
+  if (ctx.ops.pending().length > 0 || [...ctx.state.branches.values()].some((b) => b.pendingWork > 0)) {
+    throw new ApiError(423, LOCKED_MESSAGE);
+  }
+}
+
+// Branch expiration rules (docs: guides/branch-expiration, "Restrictions"): "Maximum
+// expiration is 30 days from the current time"; "Cannot expire branches that have children
+// or create children from expiring branches"; no expiry on default or protected branches.
+const MAX_EXPIRY_MS = 30 * 24 * 3600 * 1000;
+function checkExpiry(expiresAt, now) {
+  if (expiresAt <= now) throw new ApiError(400, 'expires_at must be in the future');
+  if (expiresAt > now + MAX_EXPIRY_MS) throw new ApiError(400, 'expires_at must be at most 30 days from the current time');
+}
+function assertNotExpiring(parent, what) {
+  if (parent.expiresAt) throw new ApiError(400, `cannot ${what}: branch ${parent.id} has an expiration time, and children cannot be created from an expiring branch`);
 }
 
 function parseTime(value, field) {
@@ -214,6 +231,12 @@ const handlers = {
   async createProjectBranch(ctx, req) {
     checkProject(ctx, req);
     const { state } = ctx;
+    // The plan's branch limit (docs: reference/limits, "Max branches per project": Free 10,
+    // Launch/Scale 5,000). The error is undocumented: clients in the wild see
+    // 422 BRANCHES_LIMIT_EXCEEDED.
+    if (state.branches.size >= ctx.options.branchLimit) {
+      throw new ApiError(422, `branches limit of ${ctx.options.branchLimit} exceeded`, 'BRANCHES_LIMIT_EXCEEDED');
+    }
     const body = req.body || {};
     const spec = body.branch || {};
     const now = req.now;
@@ -226,11 +249,13 @@ const handlers = {
     let expiresAt = null;
     if (spec.expires_at !== undefined) {
       expiresAt = parseTime(spec.expires_at, 'expires_at');
-      if (expiresAt <= now) throw new ApiError(400, 'expires_at must be in the future');
+      checkExpiry(expiresAt, now);
+      if (spec.protected === true) throw new ApiError(400, 'a protected branch cannot have an expiration time');
     }
+    if (initSource !== 'schema-only') assertNotExpiring(parent, 'create a child branch');
     const endpointsReq = body.endpoints || [];
     if (endpointsReq.filter((e) => e.type === 'read_write').length > 1) throw new ApiError(400, 'a branch can have only one read_write endpoint');
-    assertUnlocked(ctx, parent);
+    assertUnlocked(ctx);
 
     // Reserve the name and id before the (slow) copy so concurrent calls see them.
     const branch = state.newBranch({
@@ -305,14 +330,16 @@ const handlers = {
     checkProject(ctx, req);
     const b = getBranch(ctx, req.pathParams.branch_id);
     const spec = (req.body && req.body.branch) || {};
-    assertUnlocked(ctx, b);
+    assertUnlocked(ctx);
     if (spec.name !== undefined && spec.name !== b.name && ctx.state.branchByName(spec.name)) {
       throw new ApiError(409, `branch with the provided name "${spec.name}" already exists`);
     }
     if (spec.expires_at !== undefined && spec.expires_at !== null) {
       if (b.default) throw new ApiError(400, 'the default branch cannot have an expiration time');
+      if (b.protected) throw new ApiError(400, 'a protected branch cannot have an expiration time');
+      if (ctx.state.children(b.id).length > 0) throw new ApiError(400, `branch ${b.id} has child branches, so it cannot have an expiration time`);
       const t = parseTime(spec.expires_at, 'expires_at');
-      if (t <= req.now) throw new ApiError(400, 'expires_at must be in the future');
+      checkExpiry(t, req.now);
       b.expiresAt = t;
       b.ttlIntervalSeconds = Math.round((t - req.now) / 1000);
     } else if (spec.expires_at === null) {
@@ -338,7 +365,7 @@ const handlers = {
       throw new ApiError(422, `branch ${b.id} has child branches, delete them first: ${children.map((c) => `${c.id} (${c.name})`).join(', ')}`);
     }
     if (b.protected) throw new ApiError(422, 'cannot delete a protected branch');
-    assertUnlocked(ctx, b);
+    assertUnlocked(ctx);
     const view = ctx.state.branchView(b);
     const ops = await removeBranch(ctx, b, req.now);
     return { status: 200, body: { branch: view, operations: opViews(ctx, ops) } };
@@ -360,7 +387,13 @@ const handlers = {
     const preserve = body.preserve_under_name;
     if (children.length > 0 && !preserve) throw new ApiError(400, 'preserve_under_name is required: the branch has child branches');
     if (preserve && state.branchByName(preserve)) throw new ApiError(409, `branch with the provided name "${preserve}" already exists`);
-    assertUnlocked(ctx, target);
+    if (preserve && state.branches.size >= ctx.options.branchLimit) {
+      throw new ApiError(422, `branches limit of ${ctx.options.branchLimit} exceeded`, 'BRANCHES_LIMIT_EXCEEDED');
+    }
+    // Who the target's parent becomes (see README: restoreParent).
+    const newParent = source.id === target.id ? null : (preserve && ctx.options.restoreParent === 'backup' ? 'backup' : source);
+    if (newParent && newParent !== 'backup') assertNotExpiring(source, `restore branch ${target.id} from it`);
+    assertUnlocked(ctx);
 
     target.pendingWork = 1;
     source.pendingWork = (source.pendingWork || 0) + 1;
@@ -377,9 +410,12 @@ const handlers = {
     const endpoints = state.branchEndpoints(target.id);
     for (const ep of endpoints) ctx.proxy.disconnect(ep.id);
     const oldDatabases = target.databases;
+    let backup = null;
     if (preserve) {
-      // The old state lives on under the new name; children move to it (per the spec).
-      const backup = state.newBranch({ name: preserve, parentId: target.parentId, initSource: target.initSource, now });
+      // The old state lives on under the new name, below the target's old parent; "All
+      // existing child branches will be moved to the newly created branch" (spec:
+      // BranchRestoreRequest.preserve_under_name).
+      backup = state.newBranch({ name: preserve, parentId: target.parentId, initSource: target.initSource, now });
       backup.parentLsn = target.parentLsn;
       backup.databases = oldDatabases;
       for (const r of target.roles.values()) backup.roles.set(r.name, { ...r });
@@ -390,11 +426,20 @@ const handlers = {
       for (const db of oldDatabases.values()) await ctx.backing.drop(db.physical);
     }
     target.databases = copy.copies;
-    if (source.id !== target.id) {
+    if (newParent === 'backup') {
+      // "When restoring a non-root branch, the backup branch becomes the parent of the
+      // restored branch" (docs: introduction/branch-restore; neonctl reads it so).
+      target.parentId = backup.id;
+      target.parentLsn = copy.lsn;
+      target.parentTimestamp = now;
+    } else if (newParent) {
       target.parentId = source.id;
       target.parentLsn = copy.lsn;
       target.parentTimestamp = now;
     }
+    // "When you reset a branch that has an expiration set, the expiration timer restarts
+    // from the reset time using the original duration" (docs: guides/branch-expiration).
+    if (target.expiresAt && target.ttlIntervalSeconds) target.expiresAt = now + target.ttlIntervalSeconds * 1000;
     target.lastResetAt = now;
     target.updatedAt = now;
 
@@ -468,7 +513,7 @@ const handlers = {
     const b = getBranch(ctx, req.pathParams.branch_id);
     const r = b.roles.get(req.pathParams.role_name);
     if (!r) throw new ApiError(404, NOT_FOUND.role);
-    assertUnlocked(ctx, b);
+    assertUnlocked(ctx);
     const password = ids.password();
     await ctx.backing.setPassword(r.name, password); // a real ALTER ROLE: old URLs stop working
     ctx.state.rolePasswords.set(r.name, password);

@@ -49,6 +49,7 @@ class ProjectState {
   constructor({ proxyHost, now = Date.now(), pgVersion }) {
     this.proxyHost = proxyHost; // "emulator.localhost:PORT"
     this.pgVersion = pgVersion; // the backing cluster's major
+    this.branchLimit = () => 5000; // replaced by the emulator with its live option
     this.project = { id: ids.project(), name: 'neon-gitops-emulator', createdAt: now, updatedAt: now };
     this.branches = new Map(); // id -> branch (insertion order = creation order)
     this.endpoints = new Map(); // id -> endpoint
@@ -149,7 +150,7 @@ class ProjectState {
       consumption_period_start: iso(monthStart.getTime()),
       consumption_period_end: iso(monthEnd.getTime()),
       owner_id: 'neon-emulator-user',
-      owner: { email: 'emulator@example.com', name: 'Neon Emulator', branches_limit: 5000, subscription_type: 'scale' },
+      owner: { email: 'emulator@example.com', name: 'Neon Emulator', branches_limit: this.branchLimit(), subscription_type: this.branchLimit() <= 10 ? 'free_v3' : 'scale' },
       org_id: 'org-neon-emulator-00000000',
     };
   }
