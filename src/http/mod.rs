@@ -210,6 +210,19 @@ impl<T: Transport> HttpClient<T> {
         loop {
             let outcome = self.transport.send(request).await;
             let (retry_after, why) = match &outcome {
+                // A gateway error may come after the request was carried out: "the request
+                // may have reached the server and been successfully processed" (Neon's
+                // spec, on retrying POST). Only 423, 429 and 503 say it was not.
+                Ok(response)
+                    if !request.method.is_idempotent() && matches!(response.status, 502 | 504) =>
+                {
+                    return Err(HttpError::Uncertain {
+                        service: self.service.to_string(),
+                        method: request.method.as_str(),
+                        path: request.path.clone(),
+                        cause: format!("status {}", response.status),
+                    });
+                }
                 Ok(response) if is_retryable_status(response.status) => (
                     response
                         .headers

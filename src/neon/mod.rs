@@ -3,6 +3,7 @@
 //! waiting for operations, never creating a branch twice).
 
 pub mod connect;
+pub mod twin;
 pub mod types;
 
 use crate::error::{Error, Result};
@@ -16,6 +17,20 @@ use types::*;
 
 pub const DEFAULT_API_HOST: &str = "https://console.neon.tech/api/v2";
 const PAGE_SIZE: u32 = 100;
+/// Neon: "Maximum expiration is 30 days from the current time", Neon's clock, not the
+/// runner's.
+pub const MAX_EXPIRY_MS: f64 = 30.0 * 86_400_000.0;
+/// How far a runner's clock may run ahead of Neon's before a 30-day expiry is refused.
+const CLOCK_SKEW_MS: f64 = 3_600_000.0;
+/// Branch names: `minLength: 1, maxLength: 256` (spec: BranchCreateRequest.branch.name).
+pub const MAX_BRANCH_NAME: usize = 256;
+
+/// `expires_at` for a branch that should live `ttl_ms` from `now_ms` (the runner's
+/// clock), never past what Neon accepts when the runner's clock runs up to an hour ahead.
+pub fn expires_at(now_ms: f64, ttl_ms: f64) -> String {
+    crate::time::rfc3339(now_ms + ttl_ms.min(MAX_EXPIRY_MS - CLOCK_SKEW_MS))
+}
+
 /// How long a mutating call's operations may take before we give up waiting.
 const OPERATIONS_DEADLINE_MS: f64 = 15.0 * 60.0 * 1000.0;
 
@@ -42,6 +57,12 @@ impl<'a, H: Host> NeonClient<'a, H> {
             project_id: project_id.to_string(),
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AnnotationData {
+    value: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -85,6 +106,20 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
     /// Every branch, following the cursor. `search` narrows the listing server-side but
     /// is a *partial* match, so callers compare names exactly themselves.
     pub async fn list_branches(&self, search: Option<&str>) -> Result<Vec<Branch>> {
+        Ok(self
+            .list_branches_annotated(search)
+            .await?
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect())
+    }
+
+    /// Every branch with its annotation values (the list's `annotations` map, keyed by
+    /// branch id; spec: AnnotationsMapResponse).
+    pub async fn list_branches_annotated(
+        &self,
+        search: Option<&str>,
+    ) -> Result<Vec<(Branch, std::collections::BTreeMap<String, String>)>> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -97,9 +132,17 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
             }
             let v = self.call(Method::Get, path, None).await?;
             let page: Vec<Branch> = Self::field(&v, "branches")?;
+            let annotations: std::collections::BTreeMap<String, AnnotationData> =
+                Self::field(&v, "annotations").unwrap_or_default();
             let pagination: Pagination = Self::field(&v, "pagination").unwrap_or_default();
             let done = page.is_empty() || pagination.next.is_none() || pagination.next == cursor;
-            all.extend(page);
+            all.extend(page.into_iter().map(|b| {
+                let values = annotations
+                    .get(&b.id)
+                    .map(|a| a.value.clone())
+                    .unwrap_or_default();
+                (b, values)
+            }));
             if done {
                 return Ok(all);
             }
@@ -203,6 +246,9 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
                         self.rt.host.sleep(1000 * attempt).await;
                     }
                 }
+                Err(Error::Http(e)) if is_branch_limit(&e) => {
+                    return Err(self.branch_limit(&new.name, &e).await)
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -210,6 +256,28 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
             "Neon API: creating branch {} failed three times without an answer; check https://neonstatus.com and re-run the job",
             new.name
         )))
+    }
+
+    /// The plan's branch limit is reached: say so, with what holds the branches.
+    async fn branch_limit(&self, wanted: &str, error: &HttpError) -> Error {
+        let said = match error {
+            HttpError::Status { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        let branches = self.list_branches(None).await.unwrap_or_default();
+        let mut names: Vec<String> = branches
+            .iter()
+            .map(|b| {
+                let age = b.created_at.get(..10).unwrap_or("");
+                format!("{} ({age})", b.name)
+            })
+            .collect();
+        names.sort();
+        Error::Failed(format!(
+            "Neon refused to create branch {wanted}: the project's branch limit is reached ({said}). Its {} branches: {}. Delete branches that are no longer needed (closed pull requests' previews, old `*_sync_*` copies beyond `keep-backups`) in the Neon console or with `neonctl branches delete`, or move to a plan with more branches",
+            branches.len(),
+            names.join(", ")
+        ))
     }
 
     pub async fn update_branch(&self, branch_id: &str, fields: Value) -> Result<Branch> {
@@ -357,17 +425,19 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
     }
 
     /// Poll until every operation is terminal. Neither official action does this, and
-    /// their users get URLs to computes that are not ready yet.
+    /// their users get URLs to computes that are not ready yet. A `failed` operation is
+    /// retried by Neon: it is waited for like a running one, and said once.
     pub async fn wait_for_operations(&self, operations: &[Operation]) -> Result<()> {
         let started = self.rt.host.now_ms();
+        if let Some(failed) = operations.iter().find(|op| op.failed()) {
+            return Err(operation_failed(failed));
+        }
         let mut pending: Vec<Operation> = operations
             .iter()
             .filter(|op| !op.is_terminal())
             .cloned()
             .collect();
-        if let Some(failed) = operations.iter().find(|op| op.failed()) {
-            return Err(operation_failed(failed));
-        }
+        let mut told: Vec<String> = Vec::new();
         let mut interval = 200;
         while !pending.is_empty() {
             if self.rt.host.now_ms() - started > OPERATIONS_DEADLINE_MS {
@@ -385,6 +455,19 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
                 if current.failed() {
                     return Err(operation_failed(&current));
                 }
+                if current.retrying() && !told.contains(&current.id) {
+                    told.push(current.id.clone());
+                    self.rt.info(&format!(
+                        "Neon operation {} ({}) failed{} and is being retried by Neon; waiting for it",
+                        current.id,
+                        current.action,
+                        current
+                            .error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    ));
+                }
                 if !current.is_terminal() {
                     still.push(current);
                 }
@@ -394,8 +477,9 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
         Ok(())
     }
 
-    /// Wait until the branch has no running operation (after a lost create response, the
-    /// branch exists but its compute may still be starting).
+    /// Wait until the branch has no unfinished operation (after a lost create response,
+    /// the branch exists but its compute may still be starting). Only unfinished ones
+    /// count: an operation that ended badly long ago is history, not this run's failure.
     pub async fn wait_for_branch_idle(&self, branch_id: &str) -> Result<()> {
         // The operations list has no branch filter: take the newest page and filter here.
         let path = self.project_path("/operations?limit=50");
@@ -403,7 +487,7 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
         let ops: Vec<Operation> = Self::field(&v, "operations").unwrap_or_default();
         let mine: Vec<Operation> = ops
             .into_iter()
-            .filter(|o| o.branch_id.as_deref() == Some(branch_id))
+            .filter(|o| o.branch_id.as_deref() == Some(branch_id) && !o.is_terminal())
             .collect();
         self.wait_for_operations(&mine).await
     }
@@ -435,6 +519,13 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
         let v = self.call(Method::Get, path, None).await?;
         Ok(Self::field::<Option<String>>(&v, "diff")?.unwrap_or_default())
     }
+}
+
+/// Neon's answer when the plan's branch limit is reached: 422 with `BRANCHES_LIMIT_EXCEEDED`
+/// ("branches limit of N exceeded"); the text is matched, as the client keeps only it.
+fn is_branch_limit(e: &HttpError) -> bool {
+    matches!(e, HttpError::Status { status: 422, message, .. }
+        if message.to_ascii_lowercase().contains("limit") && message.to_ascii_lowercase().contains("branch"))
 }
 
 fn operation_failed(op: &Operation) -> Error {
@@ -474,5 +565,22 @@ fn explain(error: HttpError, project_id: &str) -> Error {
             "Neon API refused access (403): the API key cannot use this project. {error}"
         )),
         _ => Error::Http(error),
+    }
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    #[test]
+    fn a_30_day_ttl_stays_inside_neons_cap_despite_clock_skew() {
+        let now = 1_700_000_000_000.0;
+        let cap = super::expires_at(now, 30.0 * 86_400_000.0);
+        assert_eq!(
+            cap,
+            crate::time::rfc3339(now + 30.0 * 86_400_000.0 - 3_600_000.0)
+        );
+        assert_eq!(
+            super::expires_at(now, 7.0 * 86_400_000.0),
+            crate::time::rfc3339(now + 7.0 * 86_400_000.0)
+        );
     }
 }

@@ -36,19 +36,27 @@ pub struct Operation {
     pub branch_id: Option<String>,
     pub endpoint_id: Option<String>,
     pub error: Option<String>,
+    pub failures_count: u32,
 }
 
 impl Operation {
-    /// Neon's terminal statuses. `failed` and `error` are failures; `cancelled` and
-    /// `skipped` end the operation without harm.
+    /// Neon's terminal statuses: "Terminal statuses are `finished`, `skipped`, and
+    /// `cancelled`. A `failed` operation is not terminal and may be retried" (Neon's API
+    /// reference, operations). `error` is in the spec's enum but in no doc: an end, and a
+    /// failure.
     pub fn is_terminal(&self) -> bool {
         matches!(
             self.status.as_str(),
-            "finished" | "failed" | "error" | "cancelled" | "skipped"
+            "finished" | "error" | "cancelled" | "skipped"
         )
     }
+    /// Ended without doing its work.
     pub fn failed(&self) -> bool {
-        matches!(self.status.as_str(), "failed" | "error")
+        self.status == "error"
+    }
+    /// Failed this time; Neon retries it.
+    pub fn retrying(&self) -> bool {
+        self.status == "failed"
     }
 }
 

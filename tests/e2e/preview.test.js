@@ -429,3 +429,32 @@ test('concurrent runs for one PR: one branch, one comment', async () => {
   assert.deepEqual([a.outputs.created, b.outputs.created].sort(), ['false', 'true']);
   assert.equal(gh.comments(number).length, 1);
 });
+
+test('closing finds a branch made under another name (create-branch-action) by its github-pr-number annotation', async () => {
+  const number = 61;
+  // Neon locks the project while an operation runs: wait as a client would.
+  const idle = async () => { for (let i = 0; i < 100 && neon.operations().some((o) => o.status !== 'finished'); i++) await new Promise((r) => setTimeout(r, 50)); };
+  await idle();
+  const created = await fetch(`${neon.apiUrl}/projects/${neon.projectId}/branches`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${neon.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ branch: { name: `preview/pr-${number}-their-scheme` }, endpoints: [{ type: 'read_write' }], annotation_value: { 'github-pr-number': String(number), 'github-commit-repo': 'shop' } }),
+  });
+  assert.equal(created.status, 201);
+  const { branch } = await created.json();
+  await idle();
+  // Another PR's branch with another number is never touched.
+  const other = await fetch(`${neon.apiUrl}/projects/${neon.projectId}/branches`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${neon.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ branch: { name: 'preview/pr-62-their-scheme' }, annotation_value: { 'github-pr-number': '62' } }),
+  });
+  assert.equal(other.status, 201);
+  await idle();
+  const ws = await checkout(M1);
+  const r = await preview({ ws, number, headRef: 'feature/mine', action: 'closed' });
+  assert.equal(r.code, 0, log(r));
+  assert.match(log(r), /annotated with pull request #61/);
+  assert.deepEqual(neon.branches().filter((b) => b.id === branch.id), [], 'deleted');
+  assert.equal(branchNamed('preview/pr-62-their-scheme').length, 1, 'the other PR\'s branch is untouched');
+});

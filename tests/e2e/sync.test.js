@@ -175,7 +175,7 @@ test.after(async () => {
   if (prod) await prod.stop();
 });
 
-test('schedule: the twin gets exactly production rows and schema, keeps its URL, and the old state is kept as backup', async () => {
+test('schedule: the twin gets exactly production rows and schema, keeps its URL, and hangs below its verified copy, not a backup', async () => {
   const before = branchNames();
   const r = await sync();
   assert.equal(r.code, 0, logText(r));
@@ -186,11 +186,14 @@ test('schedule: the twin gets exactly production rows and schema, keeps its URL,
 
   // Rows: identical per table, content included.
   assert.deepEqual(await fingerprint(twinSql), await fingerprint(prodSql));
-  // The stale table is gone from the twin, and kept in the backup branch.
+  // The stale table is gone from the twin. Nothing hung below the twin, so no backup was
+  // chained below it (docs/sync.md, "The swap on Neon"): its parent is this sync's
+  // verified copy, which no longer expires.
   assert.equal(await twinSql("SELECT count(*) FROM pg_class WHERE relname = 'stale'"), '0');
-  const backup = neon.branches().find((b) => b.name === r.outputs.backup_branch);
-  assert.ok(backup && /^twin_old_\d{8}T\d{6}Z$/.test(backup.name), JSON.stringify(r.outputs));
-  assert.equal((await neon.query(backup.id, 'SELECT count(*) FROM stale')).trim(), '7');
+  const source = neon.branches().find((b) => b.id === neon.branches().find((t) => t.id === twin.id).parent_id);
+  assert.match(source.name, /^twin_sync_\d{8}T\d{6}Z$/);
+  assert.equal(source.expires_at, undefined);
+  assert.deepEqual(neon.branches().filter((b) => b.name.startsWith('twin_old_')), []);
 
   // Schema: pg_dump --schema-only equal, minus the documented filters.
   const prodSchema = await schemaStatements(prod, 'prod', { filtered: true });

@@ -33,6 +33,33 @@ fn parent_label(parent: &Option<Branch>) -> String {
         .unwrap_or_else(|| "its parent".into())
 }
 
+/// The `parent` input's branch (by name or id), and the branch its data comes from: the
+/// same one, or, for a Neon Twin, the twin's newest verified copy (same data as the twin,
+/// see `neon::twin::current_copy`), so previews never hang below the twin itself. Without
+/// a `parent` input the branch's own parent (the default branch) is used.
+async fn intended_parent<H: Host>(
+    neon: &NeonClient<'_, H>,
+    settings: &Settings,
+) -> Result<Option<(Branch, Branch)>> {
+    let Some(parent) = &settings.parent else {
+        return Ok(None);
+    };
+    let branch = neon.resolve_branch(parent).await?.ok_or_else(|| {
+        Error::input(
+            "parent",
+            format!(
+                "no branch named or with id `{parent}` in project {}",
+                settings.project_id
+            ),
+        )
+    })?;
+    let related = neon.list_branches(Some(&branch.name)).await?;
+    let source = crate::neon::twin::current_copy(&related, &branch.name)
+        .cloned()
+        .unwrap_or_else(|| branch.clone());
+    Ok(Some((branch, source)))
+}
+
 async fn parent_of<H: Host>(neon: &NeonClient<'_, H>, branch: &Branch) -> Result<Option<Branch>> {
     match &branch.parent_id {
         Some(id) => match neon.get_branch(id).await {
@@ -60,24 +87,54 @@ pub async fn prepare<H: Host>(
         }
         None => create(rt, neon, settings, pr, name).await?,
     };
-    let parent = parent_of(neon, &branch).await?;
+    // The parent the workflow asks for, looked up by name on every run: after a sync Neon
+    // has moved the twin's children to its backup, so `parent_id` may point at yesterday.
+    let (parent, source) = match intended_parent(neon, settings).await? {
+        Some((p, source)) => (Some(p), Some(source)),
+        None => {
+            let p = parent_of(neon, &branch).await?;
+            (p.clone(), p)
+        }
+    };
+    let children: Vec<String> = if reset && !created {
+        neon.list_branches(None)
+            .await?
+            .into_iter()
+            .filter(|b| b.parent_id.as_deref() == Some(branch.id.as_str()))
+            .map(|b| b.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let state = if created {
         BranchState::Created {
             parent: parent_label(&parent),
         }
+    } else if reset && !children.is_empty() {
+        rt.warning(&format!(
+            "{name} has branches below it ({}): Neon would move them to a backup branch on a reset, so it is not reset; migrating on its current state. Delete those branches to have it follow {} again",
+            children.join(", "),
+            parent_label(&parent)
+        ));
+        BranchState::Reused
     } else if reset {
-        match &parent {
-            Some(p) => {
+        match (&parent, &source) {
+            (Some(p), Some(source)) => {
+                let via = if source.id == p.id {
+                    String::new()
+                } else {
+                    format!(" (from its copy {})", source.name)
+                };
                 rt.info(&format!(
-                    "Resetting {name} to the current state of {} before migrating",
+                    "Resetting {name} to the current state of {}{via} before migrating",
                     p.name
                 ));
-                reset_from(rt, neon, &branch, p).await?;
+                reset_from(rt, neon, &branch, source).await?;
                 BranchState::Reset {
                     parent: p.name.clone(),
                 }
             }
-            None => {
+            _ => {
                 rt.warning(&format!(
                     "{name} has no parent branch any more, so it cannot be reset; migrating on its current state"
                 ));
@@ -129,28 +186,16 @@ async fn create<H: Host>(
     pr: &PullRequest,
     name: &str,
 ) -> Result<(Branch, bool)> {
-    let parent_id = match &settings.parent {
-        Some(parent) => Some(
-            neon.resolve_branch(parent)
-                .await?
-                .ok_or_else(|| {
-                    Error::input(
-                        "parent",
-                        format!(
-                            "no branch named or with id `{parent}` in project {}",
-                            settings.project_id
-                        ),
-                    )
-                })?
-                .id,
-        ),
-        None => None,
-    };
+    let parent = intended_parent(neon, settings).await?;
+    let parent_id = parent.as_ref().map(|(_, source)| source.id.clone());
     let mut annotations = vec![
         ("github-pr-number".to_string(), pr.number.to_string()),
         ("github-head-sha".to_string(), pr.head_sha.clone()),
         ("created-by".to_string(), "neon-gitops".to_string()),
     ];
+    if let Some((p, _)) = &parent {
+        annotations.push(("neon-gitops-parent".to_string(), p.name.clone()));
+    }
     if !settings.repository.is_empty() {
         annotations.push(("github-repo".to_string(), settings.repository.clone()));
     }
@@ -161,7 +206,7 @@ async fn create<H: Host>(
         parent_timestamp: settings.parent_timestamp.clone(),
         expires_at: settings
             .ttl_ms
-            .map(|ttl| crate::time::rfc3339(rt.host.now_ms() + ttl as f64)),
+            .map(|ttl| crate::neon::expires_at(rt.host.now_ms(), ttl as f64)),
         suspend_timeout_seconds: settings.suspend_timeout,
         annotations,
     };
@@ -218,13 +263,64 @@ pub async fn wait_for_compute<H: Host>(
     }
 }
 
-/// Delete the branch. `Ok(Some(id))` deleted, `Ok(None)` already gone.
+/// The PR's branch: by its name, else by the PR number it was annotated with (branches
+/// made by create-branch-action, or under another naming scheme, carry
+/// `github-pr-number`), in this repository when the annotation names one.
+async fn find_for_pr<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    name: &str,
+    pr_number: u64,
+    repository: &str,
+) -> Result<Option<Branch>> {
+    if let Some(b) = neon.find_branch_by_name(name).await? {
+        return Ok(Some(b));
+    }
+    let number = pr_number.to_string();
+    let mut found: Vec<Branch> = neon
+        .list_branches_annotated(None)
+        .await?
+        .into_iter()
+        .filter(|(b, a)| {
+            !b.default
+                && a.get("github-pr-number") == Some(&number)
+                && [a.get("github-repo"), a.get("github-commit-repo")]
+                    .into_iter()
+                    .flatten()
+                    .all(|r| {
+                        repository.is_empty()
+                            || r == repository
+                            || repository.ends_with(&format!("/{r}"))
+                    })
+        })
+        .map(|(b, _)| b)
+        .collect();
+    match found.len() {
+        0 => Ok(None),
+        1 => {
+            let b = found.remove(0);
+            rt.info(&format!(
+                "No branch is named {name}; branch {} is annotated with pull request #{number}: that one is this PR's",
+                b.name
+            ));
+            Ok(Some(b))
+        }
+        _ => Err(Error::Failed(format!(
+            "no branch is named {name}, and several are annotated with pull request #{number} ({}); delete the right one in the Neon console",
+            found.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Delete the PR's branch. `Ok(Some(id))` deleted, `Ok(None)` already gone.
 pub async fn delete<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
     name: &str,
+    pr_number: u64,
+    repository: &str,
 ) -> Result<Option<String>> {
-    let Some(branch) = neon.find_branch_by_name(name).await? else {
+    let Some(branch) = find_for_pr(rt, neon, name, pr_number, repository).await? else {
         rt.info(&format!("Preview branch {name} is already gone"));
         return Ok(None);
     };

@@ -218,7 +218,7 @@ async fn close<H: Host>(
     pr: &PullRequest,
     name: &str,
 ) -> Result<()> {
-    let deleted = lifecycle::delete(rt, neon, name).await?;
+    let deleted = lifecycle::delete(rt, neon, name, pr.number, &settings.repository).await?;
     let commit = if pr.merged {
         pr.merge_commit_sha.clone()
     } else {

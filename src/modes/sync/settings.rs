@@ -77,9 +77,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             api_host: inputs
                 .optional("neon-api-host")
                 .unwrap_or_else(|| crate::neon::DEFAULT_API_HOST.to_string()),
-            twin_branch: inputs
-                .optional("twin-branch")
-                .unwrap_or_else(|| "twin".into()),
+            twin_branch: twin_branch(&inputs)?,
             role: inputs.optional("role"),
             database: inputs.optional("database"),
         },
@@ -136,6 +134,26 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
     })
 }
 
+/// `twin-branch`, short enough that its staging and backup names (`<twin>_sync_<stamp>`,
+/// 22 characters more) fit Neon's 256-character branch names.
+fn twin_branch<H: Host>(inputs: &Inputs<'_, H>) -> Result<String> {
+    let name = inputs
+        .optional("twin-branch")
+        .unwrap_or_else(|| "twin".into());
+    let max = crate::neon::MAX_BRANCH_NAME - "_sync_20260101T000000Z".len();
+    if name.chars().count() > max {
+        return Err(Error::input(
+            "twin-branch",
+            format!(
+                "is {} characters long; at most {max} fit, because the sync names branches `<twin-branch>_sync_<timestamp>` and Neon's branch names are at most {} characters",
+                name.chars().count(),
+                crate::neon::MAX_BRANCH_NAME
+            ),
+        ));
+    }
+    Ok(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +171,14 @@ mod tests {
         assert!(matches!(s.target, Target::Neon { ref twin_branch, .. } if twin_branch == "twin"));
         assert_eq!(s.keep_backups, 1);
         assert_eq!(s.transfer, DEFAULT_TRANSFER);
+        let long = "t".repeat(235);
+        let e = read(&host.with_input("twin-branch", &long))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`twin-branch`") && e.contains("at most 234"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ async function startNeonEmulator({ pg, pgVersion, ...rest } = {}) {
   }
 }
 
-async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0, deleteMissingStatus = 404, restoreParent = 'backup', branchLimit = 5000 }) {
+async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(16).toString('hex')}`, operationMs = 300, computeStartMs = 500, latencyMs = 0, deleteMissingStatus = 404, restoreParent = process.env.NEON_EMULATOR_RESTORE_PARENT || 'backup', branchLimit = 5000 }) {
   if (!['backup', 'source'].includes(restoreParent)) throw new Error(`restoreParent must be 'backup' or 'source', not ${restoreParent}`);
   if (!pg.certFile) throw new Error('startNeonEmulator needs { pg } from startPostgres() with ssl enabled');
   // A branch is a database of the backing cluster, so the project's major is the cluster's.

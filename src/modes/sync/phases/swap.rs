@@ -1,12 +1,15 @@
 //! Phase 6, swap: staging becomes the twin in one step, so users never see a half-copied
-//! twin, and the previous state stays as a backup; then tidying up.
+//! twin; then tidying up. Why it is done this way, with Neon's rules cited, is in
+//! docs/sync.md ("The swap on Neon").
 //!
-//! Neon: `restore` the twin branch from the verified staging branch (copy-on-write, instant;
-//! the twin keeps its id, endpoint and connection string) with `preserve_under_name`, so
-//! the previous state stays as `<twin>_old_<stamp>`. Backups beyond `keep-backups` are
-//! deleted, oldest first. Staging is then deleted; when Neon keeps it as the twin's parent
-//! (a branch with children cannot be deleted) it stays, without expiry, and is deleted by
-//! a later run once nothing depends on it.
+//! Neon: staging's safety-net expiry is cleared (a branch that gets a child may not
+//! expire, and the restore may make it the twin's parent), then the twin is restored from
+//! it: the twin keeps its id, endpoint and connection string. Without children below the
+//! twin the restore preserves nothing, so no backup branch is chained below the twin;
+//! with children Neon requires `preserve_under_name` and moves them to that branch. The
+//! verified staging branches of earlier syncs (`<twin>_sync_<stamp>`, no expiry) are the
+//! backups: `keep-backups` of them stay, older ones are deleted when nothing hangs below
+//! them, and the summary names what Neon's rules keep.
 //!
 //! Plain Postgres: staging is a database on the target's server, renamed into place in one
 //! transaction (`ALTER DATABASE twin RENAME TO twin_old_<stamp>; ALTER DATABASE staging
@@ -19,6 +22,7 @@ use super::super::pg::{query, Conn};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::http::HttpError;
+use crate::neon::twin::our_stamp;
 use crate::neon::types::Branch;
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
@@ -32,16 +36,23 @@ impl<H: Host> Job<'_, H> {
                 let neon = self.neon.as_ref().expect("neon client");
                 let twin = twin.expect("twin");
                 let backup = backup_name(&twin.name, now);
-                neon_swap(rt, neon, twin, branch, &backup).await?;
+                let outcome = neon_swap(rt, neon, twin, branch, &backup).await?;
                 // From here on the twin is refreshed: nothing may undo it.
                 self.swapped = true;
-                rt.info(&format!(
-                    "Twin {} now holds the new copy; its previous state is branch {backup}",
-                    twin.name
-                ));
-                self.report.backup = Some(backup);
-                let notes = neon_tidy(rt, neon, &twin.name, branch, self.s.keep_backups).await;
-                self.report.notes.extend(notes);
+                let tidy = neon_tidy(rt, neon, twin, branch, &outcome, self.s.keep_backups).await;
+                match (&outcome.preserved, &tidy.previous) {
+                    (Some(b), _) => rt.info(&format!(
+                        "Twin {} now holds the new copy; its previous state is branch {b}",
+                        twin.name
+                    )),
+                    (None, Some(p)) => rt.info(&format!(
+                        "Twin {} now holds the new copy; the previous sync's copy is branch {p}",
+                        twin.name
+                    )),
+                    (None, None) => rt.info(&format!("Twin {} now holds the new copy", twin.name)),
+                }
+                self.report.backup = outcome.preserved.clone().or(tidy.previous);
+                self.report.notes.extend(tidy.notes);
             }
             Staging::Database { maintenance, name } => {
                 let twin_db = self.report.twin.clone();
@@ -71,52 +82,88 @@ pub fn backup_name(twin: &str, now_ms: f64) -> String {
     format!("{twin}_old_{}", crate::time::compact_stamp(now_ms))
 }
 
-/// Backups (`<twin>_old_…`, ours and Neon's own) beyond the newest `keep`, oldest last.
+/// Backups (by name) beyond the newest `keep`, oldest first: those to delete.
 pub fn backups_to_delete<'a>(names: &[&'a str], twin: &str, keep: usize) -> Vec<&'a str> {
-    let prefix = format!("{twin}_old_");
-    let mut backups: Vec<&str> = names
+    let mut backups: Vec<(&str, &str)> = names
         .iter()
-        .copied()
-        .filter(|n| n.starts_with(&prefix))
+        .filter_map(|n| our_stamp(n, twin).map(|s| (s, *n)))
         .collect();
-    // The stamp sorts chronologically; newest first.
+    // Newest first by stamp; the same stamp orders `_sync_` (the copy) before `_old_`.
     backups.sort_by(|a, b| b.cmp(a));
-    backups.into_iter().skip(keep).collect()
+    let mut doomed: Vec<&str> = backups.into_iter().skip(keep).map(|(_, n)| n).collect();
+    doomed.reverse();
+    doomed
 }
 
-/// Staging branches of earlier runs (`<twin>_sync_…`), other than `current`.
-pub fn stale_staging<'a>(names: &[&'a str], twin: &str, current: &str) -> Vec<&'a str> {
-    let prefix = format!("{twin}_sync_");
-    names
-        .iter()
-        .copied()
-        .filter(|n| n.starts_with(&prefix) && *n != current)
-        .collect()
+/// What the restore did.
+pub struct SwapOutcome {
+    /// The backup branch Neon made (only when the twin had children).
+    pub preserved: Option<String>,
+    /// Branches that hung below the twin and now hang below `preserved`.
+    pub moved_children: Vec<String>,
 }
 
-/// Restore the twin from staging. A lost response is resolved by looking for the backup
-/// branch the restore creates, once the twin has no operation running (a restore whose
-/// answer was lost may still be in progress): present means the restore happened; absent
-/// means it did not, and it is sent again, once, knowing it cannot apply twice.
+/// Restore the twin from staging. A lost response is resolved by looking at what the
+/// restore leaves behind, once the twin has no operation running: the backup branch when
+/// one was asked for, else the twin's parent being staging (Neon makes the source the
+/// parent of a branch restored from it without a backup). Present means it happened;
+/// absent means it did not, and it is sent again, once.
 pub async fn neon_swap<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
     twin: &Branch,
     staging: &Branch,
     backup: &str,
-) -> Result<()> {
+) -> Result<SwapOutcome> {
+    // A branch that may get a child may not expire (Neon: "Cannot expire branches that have
+    // children or create children from expiring branches"): staging loses its safety net
+    // now, and the answer is checked, not assumed.
+    let cleared = neon
+        .update_branch(&staging.id, serde_json::json!({ "expires_at": null }))
+        .await?;
+    if cleared.expires_at.is_some() {
+        return Err(Error::Failed(format!(
+            "Neon kept the expiry of staging branch {} after it was cleared; the twin is unchanged, re-run the job",
+            staging.name
+        )));
+    }
+    let branches = neon.list_branches(None).await?;
+    let children: Vec<String> = branches
+        .iter()
+        .filter(|b| b.parent_id.as_deref() == Some(twin.id.as_str()))
+        .map(|b| b.name.clone())
+        .collect();
+    // Neon requires a backup when the twin has children, and moves them into it.
+    let preserve = (!children.is_empty()).then_some(backup);
     for attempt in 1..=2 {
-        match neon
-            .restore_branch(&twin.id, &staging.id, Some(backup))
-            .await
-        {
-            Ok(_) => return Ok(()),
+        match neon.restore_branch(&twin.id, &staging.id, preserve).await {
+            Ok(_) => {
+                return Ok(SwapOutcome {
+                    preserved: preserve.map(String::from),
+                    moved_children: children,
+                })
+            }
             Err(Error::Http(HttpError::Uncertain { cause, .. })) => {
                 rt.info(&format!("Neon API: the answer to the restore was lost ({cause}); checking whether it happened"));
                 neon.wait_for_branch_idle(&twin.id).await?;
-                if let Some(preserved) = neon.find_branch_by_name(backup).await? {
-                    neon.wait_for_branch_idle(&preserved.id).await?;
-                    return Ok(());
+                let happened = match preserve {
+                    Some(name) => match neon.find_branch_by_name(name).await? {
+                        Some(preserved) => {
+                            neon.wait_for_branch_idle(&preserved.id).await?;
+                            true
+                        }
+                        None => false,
+                    },
+                    None => {
+                        neon.get_branch(&twin.id).await?.parent_id.as_deref()
+                            == Some(staging.id.as_str())
+                    }
+                };
+                if happened {
+                    return Ok(SwapOutcome {
+                        preserved: preserve.map(String::from),
+                        moved_children: children,
+                    });
                 }
                 if attempt == 2 {
                     return Err(Error::Failed(format!(
@@ -131,74 +178,97 @@ pub async fn neon_swap<H: Host>(
     unreachable!("the loop returns on its last attempt")
 }
 
-fn has_children(e: &Error) -> bool {
-    matches!(e, Error::Http(h) if matches!(h.status(), Some(409) | Some(422)))
+/// What tidying found.
+pub struct Tidy {
+    /// The newest earlier sync's copy that is kept: the twin's previous synced state.
+    pub previous: Option<String>,
+    pub notes: Vec<String>,
 }
 
-/// After a successful swap: delete staging (or keep it as the twin's parent), prune old
-/// backups, delete earlier runs' staging branches nothing depends on any more. Never fails
-/// the sync: the twin is already refreshed. Returns notes for the summary.
+/// After a successful swap: keep the newest `keep` backups, delete older ones (and stale
+/// staging branches of failed runs) when nothing hangs below them, and say in the summary
+/// which ones Neon's rules keep and why. Never fails the sync: the twin is refreshed.
 pub async fn neon_tidy<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
-    twin_name: &str,
+    twin: &Branch,
     staging: &Branch,
+    outcome: &SwapOutcome,
     keep: usize,
-) -> Vec<String> {
-    let mut notes = Vec::new();
-    match neon.delete_branch(&staging.id).await {
-        Ok(_) => rt.info(&format!("Deleted staging branch {}", staging.name)),
-        Err(e) if has_children(&e) => {
-            let _ = neon
-                .update_branch(&staging.id, serde_json::json!({ "expires_at": null }))
-                .await;
-            notes.push(format!(
-                "Staging branch `{}` is now the twin's parent in Neon, which cannot delete a branch with children; it is kept and a later run deletes it once nothing depends on it.",
-                staging.name
-            ));
-        }
-        Err(e) => notes.push(format!(
-            "Could not delete staging branch `{}`: {}",
-            staging.name,
-            rt.scrub(&e.to_string())
-        )),
+) -> Tidy {
+    let mut tidy = Tidy {
+        previous: None,
+        notes: Vec::new(),
+    };
+    if let Some(backup) = &outcome.preserved {
+        tidy.notes.push(format!(
+            "The twin had branches below it ({}): Neon moves them to the backup `{backup}` on restore, so they keep the data of before this sync until they are reset (preview branches follow the twin again at their next push).",
+            outcome.moved_children.join(", ")
+        ));
     }
-    let branches = match neon.list_branches(Some(twin_name)).await {
+    let branches = match neon.list_branches(Some(&twin.name)).await {
         Ok(b) => b,
         Err(e) => {
-            notes.push(format!(
+            tidy.notes.push(format!(
                 "Could not list branches to prune backups: {}",
                 rt.scrub(&e.to_string())
             ));
-            return notes;
+            return tidy;
         }
     };
-    let names: Vec<&str> = branches.iter().map(|b| b.name.as_str()).collect();
-    let doomed: Vec<String> = backups_to_delete(&names, twin_name, keep)
+    let all = neon.list_branches(None).await.unwrap_or_default();
+    let children_of = |id: &str| -> Vec<String> {
+        all.iter()
+            .filter(|b| b.parent_id.as_deref() == Some(id))
+            .map(|b| b.name.clone())
+            .collect()
+    };
+    // Ours: this twin's copies and backups, by exact name; this run's staging is the
+    // twin's source and stays. A staging that still has its expiry is a failed run's,
+    // never verified: never a backup.
+    let ours: Vec<&Branch> = branches
+        .iter()
+        .filter(|b| b.id != staging.id && our_stamp(&b.name, &twin.name).is_some())
+        .collect();
+    let (stale, backups): (Vec<&Branch>, Vec<&Branch>) =
+        ours.into_iter().partition(|b| b.expires_at.is_some());
+    let names: Vec<&str> = backups.iter().map(|b| b.name.as_str()).collect();
+    let doomed = backups_to_delete(&names, &twin.name, keep);
+    tidy.previous = names
+        .iter()
+        .filter(|n| !doomed.contains(n) && n.contains("_sync_"))
+        .max_by_key(|n| our_stamp(n, &twin.name))
+        .map(|n| n.to_string());
+    let doomed: Vec<&Branch> = stale
         .into_iter()
-        .map(String::from)
         .chain(
-            stale_staging(&names, twin_name, &staging.name)
+            backups
                 .into_iter()
-                .map(String::from),
+                .filter(|b| doomed.contains(&b.name.as_str())),
         )
         .collect();
-    for name in doomed {
-        let Some(branch) = branches.iter().find(|b| b.name == name) else {
+    for branch in doomed {
+        let children = children_of(&branch.id);
+        if !children.is_empty() {
+            let note = format!(
+                "Kept `{}` beyond `keep-backups`: branches hang below it ({}), and Neon cannot delete a branch that has children. It is deleted by a later sync once they are gone or reset.",
+                branch.name,
+                children.join(", ")
+            );
+            rt.warning(&note);
+            tidy.notes.push(note);
             continue;
-        };
+        }
         match neon.delete_branch(&branch.id).await {
-            Ok(_) => rt.info(&format!("Deleted {name}")),
-            Err(e) if has_children(&e) => {
-                rt.info(&format!("Kept {name}: other branches depend on it"))
-            }
-            Err(e) => notes.push(format!(
-                "Could not delete `{name}`: {}",
+            Ok(_) => rt.info(&format!("Deleted {}", branch.name)),
+            Err(e) => tidy.notes.push(format!(
+                "Could not delete `{}`: {}",
+                branch.name,
                 rt.scrub(&e.to_string())
             )),
         }
     }
-    notes
+    tidy
 }
 
 /// Plain Postgres: rename staging into place, keeping the old database as the backup.
@@ -287,21 +357,23 @@ mod tests {
         let names = [
             "twin",
             "twin_old_20260103T000000Z",
-            "twin_old_20260101T000000Z",
-            "twin_old_20260102T000000Z",
+            "twin_sync_20260101T000000Z",
+            "twin_sync_20260102T000000Z",
             "twin-other_old_20260101T000000Z",
+            "twin_old_notes",
+            "twin_sync_2026",
             "main",
         ];
         assert_eq!(
             backups_to_delete(&names, "twin", 1),
-            vec!["twin_old_20260102T000000Z", "twin_old_20260101T000000Z"]
+            vec!["twin_sync_20260101T000000Z", "twin_sync_20260102T000000Z"]
         );
         assert_eq!(backups_to_delete(&names, "twin", 5), Vec::<&str>::new());
         assert_eq!(backups_to_delete(&names, "twin", 0).len(), 3);
     }
 
     #[test]
-    fn names_and_stale_staging() {
+    fn names() {
         assert_eq!(
             backup_name("twin", 784_111_777_000.0),
             "twin_old_19941106T084937Z"
@@ -309,11 +381,6 @@ mod tests {
         assert_eq!(
             staging_name("twin", 784_111_777_000.0),
             "twin_sync_19941106T084937Z"
-        );
-        let names = ["twin_sync_1", "twin_sync_2", "twin"];
-        assert_eq!(
-            stale_staging(&names, "twin", "twin_sync_2"),
-            vec!["twin_sync_1"]
         );
     }
 }
