@@ -217,6 +217,9 @@ const cases = [
   { mode: 'sync', name: 'sync: source connection refused', inputs: { 'source-url': 'postgresql://app:pw-refused-456@127.0.0.1:1/prod' }, network: 'read', error: [/`source-url`/] },
   // An older psql is only a notice (tests/e2e/versions.test.js); one without `\if` cannot work.
   { mode: 'migrate', name: 'psql too old to run the scripts (migrate)', prepare: (r) => { r.inputs['pg-bin-dir'] = oldClients('9.6.24'); }, network: 'read', error: [/psql 9\.6\.24/, /`\\if`/, /version 10/, /`pg-bin-dir:?`/] },
+  // Fail closed: a pattern that matches nothing is never "everything".
+  { mode: 'sync', name: 'exclude-table-data pattern with a typo', inputs: { 'exclude-table-data': 'public.audti_*' }, network: 'read', error: [/input `exclude-table-data`: `public\.audti_\*` matches no table in production/, /Nothing was copied/] },
+  { mode: 'sync', name: 'tables pattern that matches nothing', inputs: { tables: 'evnts' }, network: 'read', error: [/input `tables`: `evnts` matches no table/] },
   { mode: 'sync', name: 'server newer than the client tools (sync)', prepare: (r) => { r.inputs['pg-bin-dir'] = oldClients(); }, network: 'read', error: [/15 or newer is needed/, /postgresql-client-15/] },
   { mode: 'sync', name: 'server newer than the client tools, first sync (no twin yet)', inputs: { 'twin-branch': 'twin-first' }, prepare: (r) => { r.inputs['pg-bin-dir'] = oldClients(); }, network: 'read', error: [/15 or newer is needed/] },
   { mode: 'migrate', name: 'pg-bin-dir that does not exist', inputs: { 'pg-bin-dir': '/nonexistent/pg/bin' }, error: [/`pg-bin-dir`/, /\/nonexistent\/pg\/bin/] },

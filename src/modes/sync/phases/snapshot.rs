@@ -74,8 +74,14 @@ impl<H: Host> Job<'_, H> {
         let catalog_out = read.query(catalog::TABLES_SQL).await?;
         let all = catalog::parse_tables(&catalog_out);
         let all_sizes = catalog::parse_table_sizes(&catalog_out);
-        for warning in unmatched_patterns(&self.s, &all) {
-            rt.warning(&warning);
+        // Fail closed: a pattern that matches nothing (a typo, a partitioned parent) must
+        // not turn into "copy everything", raw data of excluded tables included.
+        let unmatched = unmatched_patterns(&self.s, &all);
+        if !unmatched.is_empty() {
+            return Err(Error::Failed(format!(
+                "{}. Nothing was copied: fix the pattern (`schema.table` or `table`, `*` and `?` wildcards; partitioned tables are matched by their partitions' names)",
+                unmatched.join("; ")
+            )));
         }
         let (tables, mut selection) = select_tables(&self.s, &all);
         let sizes = tables
@@ -167,7 +173,7 @@ impl<H: Host> Job<'_, H> {
     }
 }
 
-/// A warning per pattern that matches no table in production (likely a typo).
+/// One line per pattern that matches no table in production (likely a typo).
 fn unmatched_patterns(s: &Settings, all: &[Table]) -> Vec<String> {
     let mut out = Vec::new();
     for (input, patterns) in [
