@@ -358,6 +358,34 @@ test('parallel data units (jobs: 3, every table big enough for a unit, the bigge
   assert.equal(r.outputs.rows, String(200 + 500 + 300 + 1000 + 2));
 });
 
+test('production role timeouts and forced row security: every session of the sync sets what pg_dump sets', async () => {
+  // Common on production roles: they would cancel the COPYs and kill the snapshot holder,
+  // which stays idle in its transaction while the copy runs.
+  await prod.psql("ALTER ROLE app_owner SET statement_timeout = '200ms'");
+  await prod.psql("ALTER ROLE app_owner SET idle_in_transaction_session_timeout = '300ms'");
+  // FORCE ROW LEVEL SECURITY applies to the owner too: read with row_security on, only the
+  // policy's rows would be copied, and counted alike on both sides.
+  await prod.psql("ALTER TABLE app.orders ENABLE ROW LEVEL SECURITY; ALTER TABLE app.orders FORCE ROW LEVEL SECURITY; CREATE POLICY only_small ON app.orders USING (total < 10)", { db: 'prod' });
+  try {
+    // The owner without BYPASSRLS cannot read past a forced policy: a clear failure (as
+    // pg_dump's), the twin untouched; never a short copy that verifies.
+    const twinBefore = await fingerprint(twinSql);
+    const namesBefore = branchNames();
+    const refused = await sync();
+    await assertFailedCleanly(refused, { phase: '\\w+', message: /row-level security policy for table "orders"[\s\S]*BYPASSRLS/, twinBefore, namesBefore });
+    // With BYPASSRLS every row comes across. Sliced and parallel units, so the COPY pipes
+    // and the snapshot holder all take part.
+    await prod.psql('ALTER ROLE app_owner BYPASSRLS');
+    const r = await sync({ jobs: '3' }, { env: { NEON_GITOPS_SYNC_STREAM_MIN_BYTES: '0' } });
+    assert.equal(r.code, 0, logText(r));
+    assert.deepEqual(await fingerprint(twinSql), await fingerprint(async (sql) => (await prod.psql(sql, { db: 'prod' })).trim()));
+    assert.equal(await twinSql('SELECT count(*) FROM app.orders'), '500');
+  } finally {
+    await prod.psql('ALTER ROLE app_owner RESET statement_timeout; ALTER ROLE app_owner RESET idle_in_transaction_session_timeout; ALTER ROLE app_owner NOBYPASSRLS');
+    await prod.psql('DROP POLICY only_small ON app.orders; ALTER TABLE app.orders NO FORCE ROW LEVEL SECURITY; ALTER TABLE app.orders DISABLE ROW LEVEL SECURITY', { db: 'prod' });
+  }
+});
+
 test('plain target-url: a failed sync leaves the database as it was; a good one renames staging into place and keeps the old one as backup', async () => {
   const devPassword = 'dev-owner-pw-71c2e0';
   await prod.psql(`CREATE ROLE dev_owner LOGIN CREATEDB PASSWORD '${devPassword}'`);

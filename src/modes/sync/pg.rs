@@ -58,6 +58,25 @@ impl Conn {
         command
             .env("PGAPPNAME", "neon-gitops sync")
             .env("PGCONNECT_TIMEOUT", "30")
+            .env("PGOPTIONS", self.session_options())
+    }
+
+    /// What pg_dump sets in its own sessions, set in every session the sync opens (snapshot
+    /// holder, COPY pipes, counts), so role-level settings common on production roles
+    /// cannot break them: a `statement_timeout` cancelling a long COPY, an
+    /// `idle_in_transaction_session_timeout` killing the snapshot holder while the copy
+    /// runs ("invalid snapshot identifier"), a `lock_timeout`. On production also
+    /// `row_security=off`, as pg_dump: with FORCE ROW LEVEL SECURITY a read would silently
+    /// return only the rows the policies show; off, a role that cannot bypass RLS gets an
+    /// error instead of a short copy. A URL's own `options` parameter takes precedence.
+    fn session_options(&self) -> String {
+        let mut o = String::from(
+            "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0",
+        );
+        if self.input == "source-url" {
+            o.push_str(" -c row_security=off");
+        }
+        o
     }
 
     /// psql, quiet, unaligned, tab-separated, stopping at the first error; one `-c` each.
@@ -94,11 +113,17 @@ pub fn error_text(stderr: &str) -> String {
         .copied()
         .collect::<Vec<_>>()
         .join("\n");
-    if text.len() > 2000 {
+    let text = if text.len() > 2000 {
         format!("{}…", &text[..text.floor_char_boundary(2000)])
     } else {
         text
+    };
+    if text.contains("row-level security policy") {
+        // Reading with row_security=off (as pg_dump does) refuses instead of copying only
+        // the rows the policies show: say how to get every row.
+        return format!("{text}\nThe role in `source-url` cannot bypass row-level security on that table (it has FORCE ROW LEVEL SECURITY, or the role does not own it), so a copy would miss rows. Use a role with BYPASSRLS (a superuser grants it: `ALTER ROLE <role> BYPASSRLS`), as pg_dump itself needs");
     }
+    text
 }
 
 /// `statements` as psql commands that first adopt production's exported snapshot `id`,
@@ -159,13 +184,24 @@ pub fn pipeline_error<H: Host>(
     status: &ProcessStatus,
 ) -> Error {
     let failed = status.codes.iter().position(|c| *c != Some(0)).unwrap_or(0);
-    // With `a | b`, when b fails a dies of a broken pipe: b's error is the real one.
-    let culprit = (0..status.codes.len())
-        .rev()
-        .find(|i| {
+    let said: Vec<usize> = (0..status.codes.len())
+        .filter(|i| {
             status.codes[*i] != Some(0)
                 && !status.stderr.get(*i).is_none_or(|s| s.trim().is_empty())
         })
+        .collect();
+    // With `a | b`: when b fails, a dies of a broken pipe, so b's error is the real one;
+    // when a fails, b only sees its input end early ("could not read from input file"),
+    // so a's is. The cause is the first process that failed for a reason of its own.
+    let broken_pipe = |i: &usize| {
+        let e = status.stderr[*i].to_ascii_lowercase();
+        e.contains("broken pipe") || e.contains("could not write to output")
+    };
+    let culprit = said
+        .iter()
+        .copied()
+        .find(|i| !broken_pipe(i))
+        .or_else(|| said.last().copied())
         .unwrap_or(failed);
     let name = names.get(culprit).copied().unwrap_or("process");
     let stderr = status.stderr.get(culprit).cloned().unwrap_or_default();
@@ -182,6 +218,53 @@ pub fn pipeline_error<H: Host>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pipeline_error_is_the_process_that_caused_it() {
+        let rt = Runtime::new(crate::host::testing::TestHost::new());
+        let status = |codes: Vec<Option<i32>>, stderr: Vec<&str>| ProcessStatus {
+            done: true,
+            codes,
+            stdout: String::new(),
+            stderr: stderr.into_iter().map(String::from).collect(),
+        };
+        // pg_dump fails: pg_restore only sees its input end.
+        let e = pipeline_error(
+            &rt,
+            "copying data",
+            &["pg_dump", "pg_restore"],
+            &status(
+                vec![Some(1), Some(1)],
+                vec![
+                    "pg_dump: error: query would be affected by row-level security policy for table \"orders\"",
+                    "pg_restore: error: could not read from input file: end of file",
+                ],
+            ),
+        )
+        .to_string();
+        assert!(
+            e.contains("pg_dump ended with exit code 1") && e.contains("row-level security"),
+            "{e}"
+        );
+        // pg_restore fails: pg_dump dies of the broken pipe.
+        let e = pipeline_error(
+            &rt,
+            "copying data",
+            &["pg_dump", "pg_restore"],
+            &status(
+                vec![Some(1), Some(1)],
+                vec![
+                    "pg_dump: error: could not write to output file: Broken pipe",
+                    "pg_restore: error: could not execute query: ERROR:  boom",
+                ],
+            ),
+        )
+        .to_string();
+        assert!(
+            e.contains("pg_restore ended with exit code 1") && e.contains("boom"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn password_travels_in_the_environment() {
