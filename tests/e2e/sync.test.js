@@ -378,8 +378,14 @@ test('production role timeouts and forced row security: every session of the syn
     await prod.psql('ALTER ROLE app_owner BYPASSRLS');
     const r = await sync({ jobs: '3' }, { env: { NEON_GITOPS_SYNC_STREAM_MIN_BYTES: '0' } });
     assert.equal(r.code, 0, logText(r));
-    assert.deepEqual(await fingerprint(twinSql), await fingerprint(async (sql) => (await prod.psql(sql, { db: 'prod' })).trim()));
-    assert.equal(await twinSql('SELECT count(*) FROM app.orders'), '500');
+    // Read both sides past row security (as a superuser): every row came across.
+    const asSuperuser = async (sql) => String(await neon.query(twin.id, sql, { user: 'postgres' })).trim();
+    assert.deepEqual(await fingerprint(asSuperuser), await fingerprint(async (sql) => (await prod.psql(sql, { db: 'prod' })).trim()));
+    assert.equal(await asSuperuser('SELECT count(*) FROM app.orders'), '500');
+    // And the twin has production's row security: enabled, forced, the policy.
+    const rls = "SELECT relrowsecurity || ' ' || relforcerowsecurity || ' ' || (SELECT string_agg(polname, ',') FROM pg_policy WHERE polrelid = c.oid) FROM pg_class c WHERE oid = 'app.orders'::regclass";
+    assert.equal(await asSuperuser(rls), await prodSql(rls));
+    assert.equal(await asSuperuser(rls), 'true true only_small');
   } finally {
     await prod.psql('ALTER ROLE app_owner RESET statement_timeout; ALTER ROLE app_owner RESET idle_in_transaction_session_timeout; ALTER ROLE app_owner NOBYPASSRLS');
     await prod.psql('DROP POLICY only_small ON app.orders; ALTER TABLE app.orders NO FORCE ROW LEVEL SECURITY; ALTER TABLE app.orders DISABLE ROW LEVEL SECURITY', { db: 'prod' });

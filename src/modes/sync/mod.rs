@@ -79,6 +79,7 @@ impl<H: Host> Job<'_, H> {
 
         self.enter("verification");
         self.verify(&snapshot, &staging.conn, counting).await?;
+        self.enable_row_security(&archive, &staging).await?;
 
         self.enter("swap");
         self.swap(prepared.twin.as_ref()).await?;

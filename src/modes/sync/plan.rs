@@ -9,6 +9,10 @@
 //! - ACLs and default ACLs (together with `--no-owner --no-acl`: the twin's objects belong
 //!   to the target's role);
 //! - `SCHEMA public`: staging already has it.
+//!
+//! Everything else is kept, entry types this list does not know included: an entry
+//! dropped without a reason would make the twin silently differ from production (row
+//! security, NOT VALID checks, whatever a newer pg_dump adds).
 
 use std::collections::BTreeSet;
 
@@ -16,6 +20,8 @@ use std::collections::BTreeSet;
 const KNOWN_DESCS: &[&str] = &[
     "PUBLICATION TABLES IN SCHEMA",
     "MATERIALIZED VIEW DATA",
+    "CHECK CONSTRAINT",
+    "ROW SECURITY",
     "SUBSCRIPTION TABLE",
     "PUBLICATION TABLE",
     "SEQUENCE OWNED BY",
@@ -123,13 +129,23 @@ pub struct Plan {
     pub dropped: Vec<(String, String)>,
     /// Extensions production uses that the target does not offer.
     pub missing_extensions: Vec<String>,
+    /// `ENABLE`/`FORCE ROW LEVEL SECURITY` entries, restored last: with them on, the
+    /// post-data steps' reads (FK validation, matview refreshes) and the verification's
+    /// counts would see only the rows the policies show, or fail.
+    pub row_security: String,
 }
 
 pub fn filter_toc(toc: &str, available_extensions: &BTreeSet<String>) -> Plan {
     let mut plan = Plan::default();
     let mut missing: BTreeSet<String> = BTreeSet::new();
     for line in toc.lines() {
+        if line.trim().is_empty() || line.trim_start().starts_with(';') {
+            continue;
+        }
         let Some(entry) = parse_line(line) else {
+            // An entry type this code does not know: restored as pg_dump wrote it.
+            plan.list.push_str(line.trim());
+            plan.list.push('\n');
             continue;
         };
         let what = format!(
@@ -162,6 +178,10 @@ pub fn filter_toc(toc: &str, available_extensions: &BTreeSet<String>) -> Plan {
         };
         match reason {
             Some(why) => plan.dropped.push((what, why.to_string())),
+            None if entry.desc == "ROW SECURITY" => {
+                plan.row_security.push_str(line.trim());
+                plan.row_security.push('\n');
+            }
             None => {
                 plan.list.push_str(line.trim());
                 plan.list.push('\n');
@@ -199,6 +219,9 @@ mod tests {
 4125; 826 16600 DEFAULT ACL app DEFAULT PRIVILEGES FOR TABLES alice
 3500; 0 16700 MATERIALIZED VIEW DATA app order_totals alice
 4126; 0 0 COMMENT - TABLE users alice
+3600; 0 16800 ROW SECURITY app orders alice
+3601; 2606 16801 CHECK CONSTRAINT app orders orders_total_check alice
+3602; 0 16802 SOME FUTURE THING app orders x alice
 ";
 
     #[test]
@@ -232,6 +255,16 @@ mod tests {
         assert!(kept.iter().any(|l| l.contains("MATERIALIZED VIEW DATA")));
         assert!(kept.iter().any(|l| l.contains("COMMENT - TABLE users")));
         assert!(kept.iter().any(|l| l.contains("SCHEMA - app")));
+        // Row security and NOT VALID checks are kept, and so is what pg_dump may add later.
+        assert!(plan.row_security.contains("ROW SECURITY app orders"));
+        assert!(
+            !plan.list.contains("ROW SECURITY"),
+            "row security comes last"
+        );
+        assert!(kept
+            .iter()
+            .any(|l| l.contains("CHECK CONSTRAINT app orders")));
+        assert!(kept.iter().any(|l| l.contains("SOME FUTURE THING")));
         for gone in [
             "EVENT TRIGGER",
             "PUBLICATION",

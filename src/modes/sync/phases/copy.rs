@@ -40,6 +40,8 @@ pub struct Archive {
     path: String,
     /// `pg_restore -L` list: the TOC minus what a managed target refuses.
     list: String,
+    /// `pg_restore -L` list of the row-security switches, restored after verification.
+    row_security: Option<String>,
 }
 
 impl<H: Host> Job<'_, H> {
@@ -101,6 +103,25 @@ impl<H: Host> Job<'_, H> {
                 Some(&archive.list),
                 Section::PostData,
                 jobs,
+            ),
+        )
+        .await
+    }
+
+    /// Row security switched on as production has it, once every row is in and counted.
+    pub async fn enable_row_security(&mut self, archive: &Archive, staging: &Staged) -> Result<()> {
+        let Some(list) = &archive.row_security else {
+            return Ok(());
+        };
+        self.run_step(
+            "pg_restore (row security)",
+            restore::restore(
+                self.client(),
+                &staging.conn,
+                Some(&archive.path),
+                Some(list),
+                Section::PostData,
+                1,
             ),
         )
         .await
@@ -183,9 +204,20 @@ impl<H: Host> Job<'_, H> {
         }
         let list = self.temp_path("toc.list");
         rt.host.write_file(&list, plan.list.as_bytes())?;
+        let row_security = if plan.row_security.is_empty() {
+            None
+        } else {
+            let rls = self.temp_path("row-security.list");
+            rt.host.write_file(&rls, plan.row_security.as_bytes())?;
+            Some(rls)
+        };
         self.report.dropped = plan.dropped;
         self.report.missing_extensions = plan.missing_extensions;
-        Ok(Archive { path, list })
+        Ok(Archive {
+            path,
+            list,
+            row_security,
+        })
     }
 
     /// Table data: units of `pg_dump | pg_restore` or slice copies, `jobs` at a time
