@@ -392,6 +392,19 @@ test('production role timeouts and forced row security: every session of the syn
   }
 });
 
+test('unlogged tables: copied, and logged in a Neon twin (their rows would not survive the swap otherwise)', async () => {
+  await prodSql('CREATE UNLOGGED TABLE app.sessions (id int PRIMARY KEY, token text); INSERT INTO app.sessions SELECT i, md5(i::text) FROM generate_series(1, 40) i');
+  try {
+    const r = await sync();
+    assert.equal(r.code, 0, logText(r));
+    assert.equal(await twinSql('SELECT count(*) FROM app.sessions'), '40');
+    assert.equal(await twinSql("SELECT relpersistence FROM pg_class WHERE oid = 'app.sessions'::regclass"), 'p');
+    assert.match(r.summary, /Unlogged on production, logged in the twin[^\n]*`app\.sessions`/);
+  } finally {
+    await prodSql('DROP TABLE app.sessions');
+  }
+});
+
 test('plain target-url: a failed sync leaves the database as it was; a good one renames staging into place and keeps the old one as backup', async () => {
   const devPassword = 'dev-owner-pw-71c2e0';
   await prod.psql(`CREATE ROLE dev_owner LOGIN CREATEDB PASSWORD '${devPassword}'`);

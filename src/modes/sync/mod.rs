@@ -80,6 +80,9 @@ impl<H: Host> Job<'_, H> {
         self.enter("verification");
         self.verify(&snapshot, &staging.conn, counting).await?;
         self.enable_row_security(&archive, &staging).await?;
+        if matches!(self.s.target, settings::Target::Neon { .. }) {
+            self.log_unlogged_tables(&staging).await?;
+        }
 
         self.enter("swap");
         self.swap(prepared.twin.as_ref()).await?;

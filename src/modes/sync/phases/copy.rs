@@ -127,6 +127,61 @@ impl<H: Host> Job<'_, H> {
         .await
     }
 
+    /// Neon only: unlogged tables become logged. Neon keeps an unlogged table's rows on the
+    /// compute's local disk, not in its storage, so after the swap (a restore onto the
+    /// twin's compute) the twin's copy would be empty, though verified. Tables are switched
+    /// in dependency order (a logged table may not reference an unlogged one): passes
+    /// until none is left; any that cannot be switched stop the sync, named.
+    pub async fn log_unlogged_tables(&mut self, staging: &Staged) -> Result<()> {
+        const LIST: &str = "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p') ORDER BY 1";
+        const SWITCH: &str = r#"DO $$
+DECLARE r record; switched int;
+BEGIN
+  LOOP
+    switched := 0;
+    FOR r IN SELECT c.oid::regclass AS t FROM pg_catalog.pg_class c
+             WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p') LOOP
+      BEGIN
+        EXECUTE format('ALTER TABLE %s SET LOGGED', r.t);
+        switched := switched + 1;
+      EXCEPTION WHEN others THEN NULL;
+      END;
+    END LOOP;
+    EXIT WHEN switched = 0;
+  END LOOP;
+END $$"#;
+        let rt = self.rt;
+        let before = pg::query(rt, self.client(), &staging.conn, &[LIST]).await?;
+        let tables: Vec<String> = before
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if tables.is_empty() {
+            return Ok(());
+        }
+        pg::query(rt, self.client(), &staging.conn, &[SWITCH]).await?;
+        let left = pg::query(rt, self.client(), &staging.conn, &[LIST]).await?;
+        let left: Vec<&str> = left
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if !left.is_empty() {
+            return Err(Error::Failed(format!(
+                "these unlogged tables could not be made logged for the twin: {}. On Neon an unlogged table's rows do not survive the swap; make them logged on production, or exclude them (`exclude-tables`)",
+                left.join(", ")
+            )));
+        }
+        let note = format!(
+            "Unlogged on production, logged in the twin (Neon keeps unlogged tables' rows on the compute's local disk, so they would not survive the swap): {}",
+            tables.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+        );
+        rt.info(&note);
+        self.report.notes.push(note);
+        Ok(())
+    }
+
     /// The archive the schema (and, for `directory`, the data) is restored from, and its
     /// table of contents filtered against what staging offers.
     async fn dump_schema(
