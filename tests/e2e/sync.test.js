@@ -443,4 +443,23 @@ test('plain target-url: a failed sync leaves the database as it was; a good one 
   assert.deepEqual(await databases(), ['devcopy', backup].sort());
   assert.equal(await devSql('SELECT count(*) FROM stale', backup), '3', 'the previous state is kept');
   assert.equal(await devSql('SELECT count(*) FROM app.order_totals'), '200', 'the materialised view is populated');
+
+  // Backups never collide: with the names of the coming seconds taken (as by another sync
+  // within the same second), the next free second's name is used.
+  const stamp = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const taken = [];
+  for (let i = 0; i < 15; i++) taken.push(`devcopy_old_${stamp(Date.now() + i * 1000)}`);
+  const made = [];
+  for (const name of taken) {
+    const exists = (await prod.psql(`SELECT count(*) FROM pg_database WHERE datname = '${name}'`)).trim() === '1';
+    if (!exists) { await prod.psql(`CREATE DATABASE "${name}"`); made.push(name); }
+  }
+  try {
+    const again = await urlSync();
+    assert.equal(again.code, 0, logText(again));
+    assert.match(again.outputs.backup_branch, /^devcopy_old_\d{8}T\d{6}Z$/);
+    assert.ok(!taken.includes(again.outputs.backup_branch), again.outputs.backup_branch);
+  } finally {
+    for (const name of made) await prod.psql(`DROP DATABASE IF EXISTS "${name}"`);
+  }
 });

@@ -56,7 +56,22 @@ impl<H: Host> Job<'_, H> {
             }
             Staging::Database { maintenance, name } => {
                 let twin_db = self.report.twin.clone();
-                let backup = backup_name(&twin_db, now);
+                // Two syncs within one second would name the same backup: take the next
+                // free second (the name keeps the exact stamp pattern pruning relies on).
+                let existing = query(
+                    rt,
+                    self.client(),
+                    maintenance,
+                    &["SELECT datname FROM pg_catalog.pg_database"],
+                )
+                .await?;
+                let taken: Vec<&str> = existing.lines().map(str::trim).collect();
+                let mut at = now;
+                let mut backup = backup_name(&twin_db, at);
+                while taken.contains(&backup.as_str()) {
+                    at += 1000.0;
+                    backup = backup_name(&twin_db, at);
+                }
                 database_swap(rt, self.client(), maintenance, &twin_db, name, &backup).await?;
                 self.swapped = true;
                 self.report.backup = Some(backup);
@@ -336,7 +351,12 @@ pub async fn database_prune<H: Host>(
         Ok(l) => l,
         Err(e) => return vec![e.to_string()],
     };
-    let names: Vec<&str> = list.lines().map(str::trim).collect();
+    // Backups are the renamed databases; `_sync_` ones are stale stagings of failed runs.
+    let names: Vec<&str> = list
+        .lines()
+        .map(str::trim)
+        .filter(|n| n.contains("_old_"))
+        .collect();
     for name in backups_to_delete(&names, twin_db, keep) {
         let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
         match query(rt, client, maintenance, &[&drop]).await {
