@@ -405,6 +405,20 @@ test('unlogged tables: copied, and logged in a Neon twin (their rows would not s
   }
 });
 
+test('a LATIN1 production: text arrives as the same characters, through pg_dump and through the masked COPY pipe, whatever the runner\'s locale', async () => {
+  await prod.psql("CREATE DATABASE latin OWNER app_owner TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'");
+  // Written as UTF-8 by this psql and stored by the server in LATIN1.
+  // Unicode escapes, so the harness's own client encoding plays no part; stored in LATIN1.
+  await prod.psql("CREATE TABLE people (id int PRIMARY KEY, name text, email text); INSERT INTO people VALUES (1, U&'Zo\\00EB \\00C6r\\00F8sk\\00F8bing', 'zoe@example.com'), (2, U&'Fran\\00E7ois', 'f@example.com')", { db: 'latin', user: 'app_owner' });
+  assert.equal((await prod.psql('SELECT length(name) FROM people WHERE id = 1', { db: 'latin' })).trim(), '14', 'stored as 14 LATIN1 characters');
+  const latinUrl = `postgresql://app_owner:${OWNER_PASSWORD}@127.0.0.1:${prod.port}/latin`;
+  const r = await sync({ 'source-url': latinUrl, 'twin-branch': 'twin-latin', mask: 'people.email: fake-email', tables: 'people' }, { env: { LC_ALL: 'C', LANG: 'C' } });
+  assert.equal(r.code, 0, logText(r));
+  const twinLatin = neon.branches().find((b) => b.name === 'twin-latin');
+  assert.equal((await neon.query(twinLatin.id, 'SELECT string_agg(name, \'|\' ORDER BY id) FROM people')).trim(), 'Zoë Ærøskøbing|François');
+  assert.equal((await neon.query(twinLatin.id, "SELECT count(*) FROM people WHERE email LIKE '%@example.invalid'")).trim(), '2');
+});
+
 test('plain target-url: a failed sync leaves the database as it was; a good one renames staging into place and keeps the old one as backup', async () => {
   const devPassword = 'dev-owner-pw-71c2e0';
   await prod.psql(`CREATE ROLE dev_owner LOGIN CREATEDB PASSWORD '${devPassword}'`);

@@ -59,6 +59,11 @@ impl Conn {
             .env("PGAPPNAME", "neon-gitops sync")
             .env("PGCONNECT_TIMEOUT", "30")
             .env("PGOPTIONS", self.session_options())
+            // One explicit encoding on both ends of every COPY pipe: left to the runner's
+            // locale (SQL_ASCII under LC_ALL=C), a LATIN1 production's bytes would reach
+            // the twin unconverted, and be refused or reinterpreted. Every server encoding
+            // converts to and from UTF8; pg_dump's archives carry their own.
+            .env("PGCLIENTENCODING", "UTF8")
     }
 
     /// What pg_dump sets in its own sessions, set in every session the sync opens (snapshot
