@@ -106,8 +106,32 @@ impl Conn {
 }
 
 /// The interesting part of a client's stderr: its ERROR/FATAL lines and what follows them.
+/// Postgres puts row values into some error lines (`DETAIL:  Key (email)=(alice@…)
+/// already exists`, `Failing row contains (…)`, `CONTEXT:  COPY t, line 3: "…"`); in a
+/// sync they may be values of masked columns, and the error goes to the log, the summary
+/// and Slack. The values are cut, the rest of the line (which constraint, which column,
+/// which line) is kept.
+fn redact_values(line: &str) -> String {
+    if let Some(i) = line.find(")=(") {
+        return format!("{}=(…)", &line[..i + 1]);
+    }
+    for marker in ["Failing row contains ", ": \""] {
+        if let Some(i) = line.find(marker) {
+            if marker == "Failing row contains " || line.contains("COPY ") {
+                return format!("{}…", &line[..i + marker.len()]);
+            }
+        }
+    }
+    line.to_string()
+}
+
 pub fn error_text(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let redacted: Vec<String> = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(redact_values)
+        .collect();
+    let lines: Vec<&str> = redacted.iter().map(String::as_str).collect();
     let first = lines
         .iter()
         .position(|l| l.contains("ERROR") || l.contains("FATAL") || l.contains("error:"))
@@ -223,6 +247,21 @@ pub fn pipeline_error<H: Host>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_values_never_reach_an_error() {
+        let t = error_text("psql: ERROR:  duplicate key value violates unique constraint \"users_email_key\"\nDETAIL:  Key (email)=(alice@prod-mail.com) already exists.\nCONTEXT:  COPY users, line 3: \"3\talice@prod-mail.com\tAlice\"\n");
+        assert!(!t.contains("alice"), "{t}");
+        assert!(t.contains("DETAIL:  Key (email)=(…)"), "{t}");
+        assert!(t.contains("CONTEXT:  COPY users, line 3: \"…"), "{t}");
+        let t = error_text("ERROR:  new row for relation \"orders\" violates check constraint \"c\"\nDETAIL:  Failing row contains (7, secret-value).\n");
+        assert!(
+            !t.contains("secret-value") && t.contains("Failing row contains …"),
+            "{t}"
+        );
+        let t = error_text("ERROR:  insert or update on table \"orders\" violates foreign key constraint \"fk\"\nDETAIL:  Key (user_email)=(bob@prod-mail.com) is not present in table \"users\".\n");
+        assert!(!t.contains("bob@"), "{t}");
+    }
 
     #[test]
     fn a_pipeline_error_is_the_process_that_caused_it() {

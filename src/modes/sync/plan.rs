@@ -8,7 +8,9 @@
 //! - extensions the target does not offer (`pg_available_extensions`);
 //! - ACLs and default ACLs (together with `--no-owner --no-acl`: the twin's objects belong
 //!   to the target's role);
-//! - `SCHEMA public`: staging already has it.
+//! - `SCHEMA public`: staging already has it;
+//! - user mappings: their options hold the credentials (passwords) production uses for
+//!   foreign servers, which must not reach a development copy.
 //!
 //! Everything else is kept, entry types this list does not know included: an entry
 //! dropped without a reason would make the twin silently differ from production (row
@@ -170,6 +172,9 @@ pub fn filter_toc(toc: &str, available_extensions: &BTreeSet<String>) -> Plan {
                 Some("only a superuser may comment on an extension")
             }
             "SCHEMA" if entry.tag == "public" => Some("the target already has schema public"),
+            "USER MAPPING" => {
+                Some("user mappings hold production's credentials for foreign servers")
+            }
             "EXTENSION" if !available_extensions.contains(&entry.tag) => {
                 missing.insert(entry.tag.clone());
                 Some("the target does not offer this extension")
@@ -222,6 +227,7 @@ mod tests {
 3600; 0 16800 ROW SECURITY app orders alice
 3601; 2606 16801 CHECK CONSTRAINT app orders orders_total_check alice
 3602; 0 16802 SOME FUTURE THING app orders x alice
+3603; 1418 16900 USER MAPPING - USER MAPPING alice SERVER billing_api alice
 ";
 
     #[test]
@@ -273,6 +279,7 @@ mod tests {
             "COMMENT - EXTENSION",
             "postgis",
             "SCHEMA - public",
+            "USER MAPPING",
         ] {
             assert!(
                 !kept.iter().any(|l| l.contains(gone)),
@@ -281,7 +288,7 @@ mod tests {
             );
         }
         assert_eq!(plan.missing_extensions, vec!["postgis".to_string()]);
-        assert_eq!(plan.dropped.len(), 9, "{:#?}", plan.dropped);
+        assert_eq!(plan.dropped.len(), 10, "{:#?}", plan.dropped);
         assert!(plan.dropped.iter().any(|(w, _)| w == "EXTENSION postgis"));
     }
 }
