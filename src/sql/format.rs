@@ -173,8 +173,43 @@ pub enum OrderKey {
     /// Everything ordered by a string (dir name, diesel version, file name),
     /// then the path to make the order total.
     Named(String, String),
+    /// Plain files in natural order: runs of digits compared as numbers, so `2_x.sql`
+    /// comes before `10_x.sql` as golang-migrate's integer versions do; zero-padded names
+    /// keep their byte order.
+    Natural(Vec<NaturalPart>, String),
     /// Flyway repeatables run after all versioned ones, by description.
     Repeatable(String, String),
+}
+
+/// One run of a path for [`OrderKey::Natural`]: text, or a number (leading zeros and all,
+/// so `01` and `1` stay distinct and ordered).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NaturalPart {
+    Number(u128, usize),
+    Text(String),
+}
+
+/// `migrations/10_idx.up.sql` → [Text("migrations/"), Number(10), Text("_idx.up.sql")].
+pub fn natural_parts(path: &str) -> Vec<NaturalPart> {
+    let mut parts = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            let (num, tail) = rest.split_at(digits);
+            match num.parse::<u128>() {
+                Ok(n) => parts.push(NaturalPart::Number(n, digits)),
+                Err(_) => parts.push(NaturalPart::Text(num.to_string())),
+            }
+            rest = tail;
+        } else {
+            let text = rest.len() - rest.trim_start_matches(|c: char| !c.is_ascii_digit()).len();
+            let (t, tail) = rest.split_at(text);
+            parts.push(NaturalPart::Text(t.to_string()));
+            rest = tail;
+        }
+    }
+    parts
 }
 
 /// The key migrate mode sorts a format's files by.
@@ -196,7 +231,7 @@ pub fn order_key(format: MigrationFormat, relative_path: &str) -> OrderKey {
         }
         // dbmate sorts by file name (its version prefix).
         MigrationFormat::Dbmate => OrderKey::Named(name.to_string(), p),
-        MigrationFormat::PlainSql => OrderKey::Named(p.clone(), p),
+        MigrationFormat::PlainSql => OrderKey::Natural(natural_parts(&p), p),
     }
 }
 
@@ -204,6 +239,35 @@ pub fn order_key(format: MigrationFormat, relative_path: &str) -> OrderKey {
 mod tests {
     use super::*;
     use MigrationFormat::*;
+
+    #[test]
+    fn plain_files_sort_naturally() {
+        let mut v = vec![
+            "migrations/10_idx.up.sql",
+            "migrations/2_email.up.sql",
+            "migrations/1_init.up.sql",
+        ];
+        v.sort_by_key(|p| order_key(PlainSql, p));
+        assert_eq!(
+            v,
+            [
+                "migrations/1_init.up.sql",
+                "migrations/2_email.up.sql",
+                "migrations/10_idx.up.sql"
+            ]
+        );
+        // Zero-padded names keep their byte order.
+        let mut v = vec![
+            "m/010_c.sql",
+            "m/002_b.sql",
+            "m/001_a.sql",
+            "m/2024/08/08-01-x.sql",
+        ];
+        let mut bytes = v.clone();
+        bytes.sort();
+        v.sort_by_key(|p| order_key(PlainSql, p));
+        assert_eq!(v, bytes);
+    }
 
     #[test]
     fn detects_formats() {

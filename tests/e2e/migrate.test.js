@@ -56,6 +56,26 @@ describe('mode: migrate', () => {
     assert.equal((await h.tracked(db)).length, 1);
   });
 
+  it('golang-migrate with unpadded versions: 1, 2, 10 in integer order, down files never run, a rerun applies nothing', async () => {
+    const db = await h.newDatabase(pg);
+    const { ws, event } = await h.mergedPr({}, {
+      'migrations/1_init.up.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\n',
+      'migrations/1_init.down.sql': 'DROP TABLE accounts;\n',
+      'migrations/2_email.up.sql': 'ALTER TABLE accounts ADD COLUMN email text;\n',
+      'migrations/2_email.down.sql': 'ALTER TABLE accounts DROP COLUMN email;\n',
+      'migrations/10_idx.up.sql': 'CREATE INDEX accounts_email_idx ON accounts (email);\n',
+      'migrations/10_idx.down.sql': 'DROP INDEX accounts_email_idx;\n',
+    });
+    track(ws);
+    const r = await h.migrate({ ws, db, event });
+    assert.equal(r.code, 0, h.describeRun(r));
+    assert.deepEqual(h.outputs(r).applied, ['1_init.up.sql', '2_email.up.sql', '10_idx.up.sql']);
+    assert.ok(r.annotations.some((a) => a.command === 'notice' && /natural order.*`migrations\/1_init\.up\.sql` runs before `migrations\/10_idx\.up\.sql`/.test(a.message)), h.describeRun(r));
+    assert.equal(await db.psql("SELECT to_regclass('accounts_email_idx') IS NOT NULL"), 't');
+    const again = await h.migrate({ ws, db, event });
+    assert.deepEqual(h.outputs(again).applied, []);
+  });
+
   it('does nothing for a pull request closed without merging', async () => {
     const db = await h.newDatabase(pg);
     const { ws } = await h.mergedPr({}, { 'migrations/001.sql': 'CREATE TABLE t (id int);' });

@@ -146,7 +146,28 @@ pub fn discover<H: Host>(
         });
     }
     files.sort_by(|a, b| a.key.cmp(&b.key));
+    if let Some(note) = natural_order_note(&files) {
+        rt.notice_once(&note);
+    }
     Ok(files)
+}
+
+/// Plain files run in natural order (`2_x` before `10_x`, as golang-migrate and people
+/// number them); when that differs from a byte sort, which some tools and `ls` use, say
+/// so once with the first place they part.
+fn natural_order_note(files: &[MigrationFile]) -> Option<String> {
+    let natural: Vec<&str> = files
+        .iter()
+        .filter(|f| f.format == MigrationFormat::PlainSql)
+        .map(|f| f.path.as_str())
+        .collect();
+    let mut bytes = natural.clone();
+    bytes.sort_unstable();
+    let i = natural.iter().zip(&bytes).position(|(a, b)| a != b)?;
+    Some(format!(
+        "Migrations run in natural order, numbers compared as numbers: `{}` runs before `{}`, which a plain byte sort would put first",
+        natural[i], bytes[i]
+    ))
 }
 
 #[cfg(test)]
