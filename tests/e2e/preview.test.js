@@ -458,3 +458,21 @@ test('closing finds a branch made under another name (create-branch-action) by i
   assert.deepEqual(neon.branches().filter((b) => b.id === branch.id), [], 'deleted');
   assert.equal(branchNamed('preview/pr-62-their-scheme').length, 1, 'the other PR\'s branch is untouched');
 });
+
+test('rollback files (golang-migrate .down.sql, Flyway U…__) are never linted, planned or listed', async () => {
+  const number = 63;
+  const files = {
+    'migrations/3_flag.up.sql': 'ALTER TABLE users ADD COLUMN flag3 boolean;\n',
+    'migrations/3_flag.down.sql': 'TRUNCATE users CASCADE;\n',
+    'migrations/U3__undo_flag.sql': 'TRUNCATE users CASCADE;\n',
+  };
+  const ws = await checkout(files);
+  prFiles(number, files);
+  const r = await preview({ ws, number, headRef: 'feature/rollbacks', headSha: await ws.head() });
+  assert.equal(r.code, 0, log(r));
+  const findings = JSON.parse(r.outputs.lint_findings);
+  assert.deepEqual(findings.filter((f) => /down|U3__/.test(f.file)), [], r.outputs.lint_findings);
+  const [comment] = gh.comments(number);
+  assert.ok(!/3\\?_flag\.down\.sql|U3\\?_\\?_undo/.test(comment.body), comment.body);
+  assert.match(comment.body, /3\\?_flag\.up\.sql \| plain-sql/);
+});

@@ -54,8 +54,9 @@ pub fn base_dir(glob: &str) -> String {
     parts.join("/")
 }
 
-/// Files a tool never applies as an UP migration.
-fn is_down_or_undo(path: &str, format: MigrationFormat) -> bool {
+/// Files a tool never applies as an UP migration (rollbacks): never applied, planned or
+/// linted, in migrate and preview alike.
+pub fn is_down_or_undo(path: &str, format: MigrationFormat) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     (format == MigrationFormat::Diesel && name == "down.sql")
         || (name.starts_with('U')

@@ -10,7 +10,7 @@ use crate::event::PullRequest;
 use crate::github::GitHubClient;
 use crate::host::{Annotation, Command, DirEntry, EntryKind, Host, Level};
 use crate::modes::migrate::changes::is_commit_id;
-use crate::modes::migrate::discover::{base_dir, symlink_problem};
+use crate::modes::migrate::discover::{base_dir, is_down_or_undo, symlink_problem};
 use crate::runtime::Runtime;
 use crate::sql::format;
 use crate::sql::glob::Glob;
@@ -138,6 +138,11 @@ fn changed_migrations<H: Host>(
                 }
             };
             let fmt = format::detect(path, &String::from_utf8_lossy(&bytes));
+            // A rollback file is not a migration the PR asks to run: a `TRUNCATE … CASCADE`
+            // in a down file must not fail the check.
+            if is_down_or_undo(path, fmt) {
+                return None;
+            }
             Some((
                 format::order_key(fmt, path),
                 SourceFile {
