@@ -326,6 +326,29 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
         if let Some(name) = preserve_under_name {
             body["preserve_under_name"] = json!(name);
         }
+        self.restore(branch_id, body).await
+    }
+
+    /// Make `branch_id`'s data `source_branch_id`'s state at a point of its history (`lsn`
+    /// or `timestamp`, Neon's `source_lsn`/`source_timestamp`).
+    pub async fn restore_branch_at(
+        &self,
+        branch_id: &str,
+        source_branch_id: &str,
+        lsn: Option<&str>,
+        timestamp: Option<&str>,
+    ) -> Result<Branch> {
+        let mut body = json!({ "source_branch_id": source_branch_id });
+        if let Some(l) = lsn {
+            body["source_lsn"] = json!(l);
+        }
+        if let Some(t) = timestamp {
+            body["source_timestamp"] = json!(t);
+        }
+        self.restore(branch_id, body).await
+    }
+
+    async fn restore(&self, branch_id: &str, body: Value) -> Result<Branch> {
         let v = self
             .call(
                 Method::Post,

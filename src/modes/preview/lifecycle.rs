@@ -129,7 +129,7 @@ pub async fn prepare<H: Host>(
                     "Resetting {name} to the current state of {}{via} before migrating",
                     p.name
                 ));
-                reset_from(rt, neon, &branch, source).await?;
+                reset_from(rt, neon, settings, &branch, source).await?;
                 BranchState::Reset {
                     parent: p.name.clone(),
                 }
@@ -160,12 +160,26 @@ pub async fn prepare<H: Host>(
 async fn reset_from<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
+    settings: &Settings,
     branch: &Branch,
     parent: &Branch,
 ) -> Result<()> {
     let mut attempt = 1;
     loop {
-        match neon.restore_branch(&branch.id, &parent.id, None).await {
+        let restored = if settings.parent_lsn.is_some() || settings.parent_timestamp.is_some() {
+            // The branch was made at a point of its parent's history: a reset goes back to
+            // that same point, not to the parent's head.
+            neon.restore_branch_at(
+                &branch.id,
+                &parent.id,
+                settings.parent_lsn.as_deref(),
+                settings.parent_timestamp.as_deref(),
+            )
+            .await
+        } else {
+            neon.restore_branch(&branch.id, &parent.id, None).await
+        };
+        match restored {
             Err(Error::Http(HttpError::Uncertain { cause, .. })) if attempt < 3 => {
                 rt.info(&format!(
                     "Neon API: the answer to resetting {} was lost ({cause}); waiting for the branch, then resetting again",

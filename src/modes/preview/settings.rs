@@ -53,6 +53,72 @@ pub struct Settings {
     pub apply: ApplySettings,
 }
 
+/// `2026-11-30T08:00:00Z`, `2026-11-30T08:00:00.5+01:00`: RFC 3339 with a zone, as
+/// Neon's `parent_timestamp` takes it.
+fn is_rfc3339(v: &str) -> bool {
+    let b = v.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    if b.len() < 20
+        || !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10))
+        || !matches!(b[10], b'T' | b't')
+        || !(digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19))
+    {
+        return false;
+    }
+    let mut rest = &v[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    matches!(rest, "Z" | "z")
+        || (rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest[1..3].bytes().all(|c| c.is_ascii_digit())
+            && &rest[3..4] == ":"
+            && rest[4..].bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// `0/1A2B3C4D`: a WAL position, two hex numbers of up to 8 digits.
+fn is_lsn(v: &str) -> bool {
+    let hex = |s: &str| (1..=8).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_hexdigit());
+    v.split_once('/').is_some_and(|(a, b)| hex(a) && hex(b))
+}
+
+/// `parent-timestamp` / `parent-lsn`, checked: the right syntax, and never both.
+fn point_in_time<H: Host>(
+    inputs: &Inputs<'_, H>,
+    name: &str,
+    valid: fn(&str) -> bool,
+) -> Result<Option<String>> {
+    let Some(v) = inputs.optional(name) else {
+        return Ok(None);
+    };
+    if !valid(&v) {
+        let want = if name == "parent-lsn" {
+            "a WAL position such as `0/1A2B3C4D`"
+        } else {
+            "an RFC 3339 time with a zone such as `2026-11-30T08:00:00Z`"
+        };
+        return Err(Error::input(name, format!("`{v}` is not {want}")));
+    }
+    let other = if name == "parent-lsn" {
+        "parent-timestamp"
+    } else {
+        "parent-lsn"
+    };
+    if inputs.optional(other).is_some() {
+        return Err(Error::input(
+            name,
+            format!("is set together with `{other}`: a branch starts at one point in its parent's history, give one of them"),
+        ));
+    }
+    Ok(Some(v))
+}
+
 pub fn read<H: Host>(host: &H) -> Result<Settings> {
     let inputs = Inputs::new(host);
     let ttl = inputs.duration_ms("branch-ttl", 0, MAX_TTL_MS)?;
@@ -88,8 +154,8 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             .optional("branch-name")
             .unwrap_or_else(|| super::naming::DEFAULT_TEMPLATE.to_string()),
         parent: inputs.optional("parent"),
-        parent_timestamp: inputs.optional("parent-timestamp"),
-        parent_lsn: inputs.optional("parent-lsn"),
+        parent_timestamp: point_in_time(&inputs, "parent-timestamp", is_rfc3339)?,
+        parent_lsn: point_in_time(&inputs, "parent-lsn", is_lsn)?,
         ttl_ms: (ttl > 0).then_some(ttl),
         suspend_timeout,
         role: inputs.optional("role"),
@@ -132,6 +198,50 @@ fn suspend_seconds(raw: &str) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn points_in_time_are_checked() {
+        for ok in [
+            "2026-11-30T08:00:00Z",
+            "2026-11-30T08:00:00.123+01:00",
+            "2026-11-30t08:00:00z",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "2026-11-30",
+            "2026-11-30 08:00:00Z",
+            "2026-11-30T08:00:00",
+            "yesterday",
+            "2026-11-30T08:00:00.Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+        assert!(is_lsn("0/1A2B3C4D") && is_lsn("16/B374D848"));
+        assert!(!is_lsn("0/") && !is_lsn("xyz") && !is_lsn("0/123456789"));
+        let base = || {
+            TestHost::new()
+                .with_input("neon-api-key", "k")
+                .with_input("neon-project-id", "p")
+        };
+        let e = read(&base().with_input("parent-timestamp", "yesterday"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`parent-timestamp`") && e.contains("RFC 3339"),
+            "{e}"
+        );
+        let e = read(
+            &base()
+                .with_input("parent-timestamp", "2026-11-30T08:00:00Z")
+                .with_input("parent-lsn", "0/1"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("give one of them"), "{e}");
+        let s = read(&base().with_input("parent-lsn", "0/16B3748")).unwrap();
+        assert_eq!(s.parent_lsn.as_deref(), Some("0/16B3748"));
+    }
     use crate::host::testing::TestHost;
 
     #[test]
