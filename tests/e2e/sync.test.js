@@ -419,6 +419,25 @@ test('a LATIN1 production: text arrives as the same characters, through pg_dump 
   assert.equal((await neon.query(twinLatin.id, "SELECT count(*) FROM people WHERE email LIKE '%@example.invalid'")).trim(), '2');
 });
 
+test('masking one side of a foreign key is refused before anything runs; both sides masked keep the join', async () => {
+  await prodSql("CREATE TABLE app.subscriptions (id int PRIMARY KEY, email citext NOT NULL REFERENCES app.users (email)); INSERT INTO app.subscriptions SELECT i, 'person' || i || '@prod-mail.com' FROM generate_series(1, 30) i");
+  try {
+    const namesBefore = branchNames();
+    const oneSide = await sync({ mask: 'app.users.email: fake-email' });
+    assert.equal(oneSide.code, 1, logText(oneSide));
+    const error = oneSide.errors.join('\n');
+    assert.match(error, /`app\.users\.email` is masked, but the foreign key between it and `app\.subscriptions\.email` has the other side without a rule/);
+    assert.ok(!error.includes('@prod-mail.com'), error);
+    assert.deepEqual(branchNames(), namesBefore, 'nothing was created');
+    const both = await sync({ mask: 'app.users.email: fake-email\napp.subscriptions.email: fake-email' });
+    assert.equal(both.code, 0, logText(both));
+    assert.equal(await twinSql('SELECT count(*) FROM app.subscriptions s JOIN app.users u ON u.email = s.email'), '30');
+    assert.equal(await twinSql("SELECT count(*) FROM app.subscriptions WHERE email LIKE '%@prod-mail.com'"), '0');
+  } finally {
+    await prodSql('DROP TABLE app.subscriptions');
+  }
+});
+
 test('plain target-url: a failed sync leaves the database as it was; a good one renames staging into place and keeps the old one as backup', async () => {
   const devPassword = 'dev-owner-pw-71c2e0';
   await prod.psql(`CREATE ROLE dev_owner LOGIN CREATEDB PASSWORD '${devPassword}'`);

@@ -82,6 +82,33 @@ fn rows(out: &str) -> impl Iterator<Item = Vec<&str>> {
         .map(|l| l.split('\t').collect())
 }
 
+/// Single-column foreign keys: referencing schema, table, column, then the referenced
+/// ones. Masking one side of such a pair alone breaks the join (and the restore).
+pub const FOREIGN_KEYS_SQL: &str = r#"SELECT cn.nspname, cc.relname, ca.attname, pn.nspname, pc.relname, pa.attname
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_class cc ON cc.oid = k.conrelid JOIN pg_catalog.pg_namespace cn ON cn.oid = cc.relnamespace
+JOIN pg_catalog.pg_class pc ON pc.oid = k.confrelid JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+JOIN pg_catalog.pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = k.conkey[1]
+JOIN pg_catalog.pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = k.confkey[1]
+WHERE k.contype = 'f' AND array_length(k.conkey, 1) = 1
+ORDER BY 1, 2, 3"#;
+
+/// One end of a foreign key: `(schema, table, column)`.
+pub type ColumnRef = (String, String, String);
+
+/// `FOREIGN_KEYS_SQL` rows as (referencing, referenced).
+pub fn parse_foreign_keys(out: &str) -> Vec<(ColumnRef, ColumnRef)> {
+    rows(out)
+        .filter(|r| r.len() >= 6)
+        .map(|r| {
+            (
+                (r[0].to_string(), r[1].to_string(), r[2].to_string()),
+                (r[3].to_string(), r[4].to_string(), r[5].to_string()),
+            )
+        })
+        .collect()
+}
+
 pub fn parse_tables(out: &str) -> Vec<Table> {
     rows(out)
         .filter(|r| r.len() >= 2)

@@ -310,8 +310,65 @@ async fn resolve_masks<H: Host>(
         mask::check_rule(rule, column)?;
         entry.rules.push((rule.column.clone(), rule.kind.clone()));
     }
+    // Only pairs whose both tables' rows are copied can break.
+    let fks: Vec<_> = catalog::parse_foreign_keys(&read.query(catalog::FOREIGN_KEYS_SQL).await?)
+        .into_iter()
+        .filter(|(a, b)| {
+            [a, b].iter().all(|(s, t, _)| {
+                tables.iter().any(|x| x.schema == *s && x.name == *t)
+                    && !selection
+                        .exclude_data
+                        .iter()
+                        .any(|x| x.schema == *s && x.name == *t)
+            })
+        })
+        .collect();
+    check_foreign_keys(&masked, &fks)?;
     for m in &masked {
         selection.exclude_data.push(m.table.clone());
     }
     Ok(masked)
+}
+
+/// A masked column on one side of a foreign key needs the same rule on the other side:
+/// the same input then gives the same output (`hash`, `fake-email` are deterministic within
+/// a sync), so joins keep working. One side alone would break the restore, whose error
+/// would carry a raw value; it is refused before anything runs, naming the other side.
+fn check_foreign_keys(
+    masked: &[MaskedTable],
+    fks: &[(catalog::ColumnRef, catalog::ColumnRef)],
+) -> Result<()> {
+    let rule_for = |(s, t, c): &catalog::ColumnRef| {
+        masked
+            .iter()
+            .find(|m| m.table.schema == *s && m.table.name == *t)
+            .and_then(|m| m.rules.iter().find(|(col, _)| col == c))
+            .map(|(_, k)| k)
+    };
+    for (child, parent) in fks {
+        let (a, b) = (rule_for(child), rule_for(parent));
+        if a == b {
+            continue;
+        }
+        let show = |(s, t, c): &catalog::ColumnRef| format!("{s}.{t}.{c}");
+        let (masked_side, other) = if a.is_some() {
+            (child, parent)
+        } else {
+            (parent, child)
+        };
+        let why = match (a, b) {
+            (Some(_), Some(_)) => "with another rule".to_string(),
+            _ => "without a rule".to_string(),
+        };
+        return Err(Error::input(
+            "mask",
+            format!(
+                "`{}` is masked, but the foreign key between it and `{}` has the other side {why}: the copy's join would break and the restore fail. Give `{}` the same rule (the same value masks the same way on both sides)",
+                show(masked_side),
+                show(other),
+                show(other)
+            ),
+        ));
+    }
+    Ok(())
 }
