@@ -438,6 +438,22 @@ test('masking one side of a foreign key is refused before anything runs; both si
   }
 });
 
+test('a unique column too short for a unique fake: a clear error naming the rule, before anything runs', async () => {
+  await prodSql("CREATE TABLE app.logins (id int PRIMARY KEY, email varchar(20) UNIQUE); INSERT INTO app.logins SELECT i, 'u' || i || '@prod-mail.com' FROM generate_series(1, 40) i");
+  try {
+    const namesBefore = branchNames();
+    const r = await sync({ mask: 'app.logins.email: fake-email' });
+    assert.equal(r.code, 1, logText(r));
+    assert.match(r.errors.join('\n'), /`mask`: line 1: `app\.logins\.email` is unique, and this rule keeps only 1 hex character of the hash in a character varying\(20\) column/);
+    assert.deepEqual(branchNames(), namesBefore);
+    const hashed = await sync({ mask: 'app.logins.email: hash' });
+    assert.equal(hashed.code, 0, logText(hashed));
+    assert.equal(await twinSql('SELECT count(DISTINCT email) FROM app.logins'), '40');
+  } finally {
+    await prodSql('DROP TABLE app.logins');
+  }
+});
+
 test('plain target-url: a failed sync leaves the database as it was; a good one renames staging into place and keeps the old one as backup', async () => {
   const devPassword = 'dev-owner-pw-71c2e0';
   await prod.psql(`CREATE ROLE dev_owner LOGIN CREATEDB PASSWORD '${devPassword}'`);

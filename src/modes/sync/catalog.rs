@@ -93,6 +93,14 @@ JOIN pg_catalog.pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = k.c
 WHERE k.contype = 'f' AND array_length(k.conkey, 1) = 1
 ORDER BY 1, 2, 3"#;
 
+/// Columns with a single-column unique index (or primary key) of `table`.
+pub fn unique_columns_sql(table: &Table) -> String {
+    format!(
+        "SELECT a.attname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = {}::regclass AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL",
+        quote_literal(&table.qualified())
+    )
+}
+
 /// One end of a foreign key: `(schema, table, column)`.
 pub type ColumnRef = (String, String, String);
 

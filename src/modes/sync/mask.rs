@@ -163,6 +163,46 @@ pub fn check_rule(rule: &MaskRule, column: &Column) -> Result<()> {
     }
 }
 
+/// Hex characters of the digest a rule keeps in `type_sql` (`None`: no digest).
+pub fn digest_room(kind: &MaskKind, type_sql: &str) -> Option<usize> {
+    match kind {
+        MaskKind::Hash => Some(type_length(type_sql).unwrap_or(64).min(64)),
+        MaskKind::FakeEmail => Some(
+            type_length(type_sql)
+                .unwrap_or(35)
+                .saturating_sub(19)
+                .clamp(1, 16),
+        ),
+        MaskKind::Null | MaskKind::Fixed(_) => None,
+    }
+}
+
+/// Below this many hex characters (64 bits) masked values of a unique column may collide.
+pub const UNIQUE_ROOM: usize = 16;
+
+/// A rule on a column that must stay unique: refused when its masked values could collide
+/// (too short a column for the digest, or one fixed value for every row).
+pub fn check_unique(rule: &MaskRule, column: &Column) -> Result<()> {
+    let why = match (&rule.kind, digest_room(&rule.kind, &column.type_sql)) {
+        (MaskKind::Fixed(_), _) => "gives every row the same value".to_string(),
+        (_, Some(room)) if room < UNIQUE_ROOM => format!(
+            "keeps only {room} hex character{} of the hash in a {} column, so masked values would collide",
+            if room == 1 { "" } else { "s" },
+            column.type_sql
+        ),
+        _ => return Ok(()),
+    };
+    Err(line_error(
+        rule.line,
+        format!(
+            "`{}` is unique, and this rule {why}. Use `hash` or `fake-email` on a column of at least {} characters ({} for fake-email), `null`, or exclude the table's data",
+            rule.target(),
+            UNIQUE_ROOM,
+            UNIQUE_ROOM + 19
+        ),
+    ))
+}
+
 /// The SQL expression that replaces `column` in the masked `SELECT`. `salt` is random per
 /// run: a hash is stable within one sync (joins and uniqueness hold) but cannot be
 /// reversed by hashing guesses.
@@ -182,18 +222,16 @@ pub fn expression(kind: &MaskKind, column: &Column, salt: &str) -> String {
             quote_literal(value)
         ),
         MaskKind::Hash => {
-            let len = type_length(ty).unwrap_or(64).min(64);
+            let len = digest_room(kind, ty).unwrap_or(64);
             format!(
                 "CASE WHEN {col} IS NULL THEN NULL ELSE CAST({} AS {ty}) END",
                 digest(len)
             )
         }
         MaskKind::FakeEmail => {
-            // user_<16 hex>@example.invalid = 35 characters; shorter columns get a shorter hash.
-            let room = type_length(ty)
-                .unwrap_or(35)
-                .saturating_sub(19)
-                .clamp(1, 16);
+            // user_<16 hex>@example.invalid = 35 characters; shorter columns get a shorter
+            // hash (refused on unique columns: see check_unique).
+            let room = digest_room(kind, ty).unwrap_or(16);
             format!(
                 "CASE WHEN {col} IS NULL THEN NULL ELSE CAST('user_' || {} || '@example.invalid' AS {ty}) END",
                 digest(room)
@@ -205,6 +243,44 @@ pub fn expression(kind: &MaskKind, column: &Column, salt: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_columns_refuse_rules_that_would_collide() {
+        let rule = |kind: MaskKind| MaskRule {
+            line: 2,
+            schema: None,
+            table: "users".into(),
+            column: "email".into(),
+            kind,
+        };
+        let short = col("email", "character varying(20)", true);
+        let e = check_unique(&rule(MaskKind::FakeEmail), &short)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2")
+                && e.contains("keeps only 1 hex character")
+                && e.contains("at least 16"),
+            "{e}"
+        );
+        assert!(
+            check_unique(&rule(MaskKind::Hash), &short).is_ok(),
+            "20 hex characters fit"
+        );
+        assert!(check_unique(&rule(MaskKind::FakeEmail), &col("email", "text", true)).is_ok());
+        assert!(check_unique(
+            &rule(MaskKind::FakeEmail),
+            &col("email", "character varying(35)", true)
+        )
+        .is_ok());
+        let e = check_unique(
+            &rule(MaskKind::Fixed("x".into())),
+            &col("email", "text", true),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("gives every row the same value"), "{e}");
+    }
 
     fn col(name: &str, ty: &str, not_null: bool) -> Column {
         Column {

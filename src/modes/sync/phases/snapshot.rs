@@ -308,6 +308,12 @@ async fn resolve_masks<H: Host>(
                 )
             })?;
         mask::check_rule(rule, column)?;
+        if !matches!(rule.kind, mask::MaskKind::Null) {
+            let unique = read.query(&catalog::unique_columns_sql(&table)).await?;
+            if unique.lines().any(|l| l.trim() == rule.column) {
+                mask::check_unique(rule, column)?;
+            }
+        }
         entry.rules.push((rule.column.clone(), rule.kind.clone()));
     }
     // Only pairs whose both tables' rows are copied can break.
