@@ -454,6 +454,30 @@ test('a unique column too short for a unique fake: a clear error naming the rule
   }
 });
 
+test('partitioned tables: a pattern on the parent covers its partitions (selected with all of them, or their data excluded)', async () => {
+  await prodSql(`CREATE TABLE app.events (id int NOT NULL, at date NOT NULL, body text) PARTITION BY RANGE (id);
+    CREATE TABLE app.events_1 PARTITION OF app.events FOR VALUES FROM (0) TO (100);
+    CREATE TABLE app.events_2 PARTITION OF app.events FOR VALUES FROM (100) TO (200);
+    CREATE TABLE app.events_rest PARTITION OF app.events DEFAULT;
+    INSERT INTO app.events SELECT i, '2026-01-01', 'e' || i FROM generate_series(1, 250) i`);
+  const onTwin = async (name, sql) => String(await neon.query(neon.branches().find((b) => b.name === name).id, sql)).trim();
+  try {
+    const only = await sync({ tables: 'app.events', 'twin-branch': 'twin-parts' });
+    assert.equal(only.code, 0, logText(only));
+    assert.equal(await onTwin('twin-parts', 'SELECT count(*) FROM app.events'), '250');
+    assert.equal(await onTwin('twin-parts', "SELECT count(*) FROM pg_inherits WHERE inhparent = 'app.events'::regclass"), '3');
+    assert.equal(await onTwin('twin-parts', "SELECT to_regclass('app.users') IS NULL"), 't', 'only the selected table');
+
+    const noData = await sync({ 'exclude-table-data': 'app.events', 'twin-branch': 'twin-parts' });
+    assert.equal(noData.code, 0, logText(noData));
+    assert.equal(await onTwin('twin-parts', 'SELECT count(*) FROM app.events'), '0');
+    assert.equal(await onTwin('twin-parts', "SELECT count(*) FROM pg_inherits WHERE inhparent = 'app.events'::regclass"), '3');
+    assert.equal(await onTwin('twin-parts', 'SELECT count(*) FROM app.users'), '200');
+  } finally {
+    await prodSql('DROP TABLE app.events');
+  }
+});
+
 test('plain target-url: a failed sync leaves the database as it was; a good one renames staging into place and keeps the old one as backup', async () => {
   const devPassword = 'dev-owner-pw-71c2e0';
   await prod.psql(`CREATE ROLE dev_owner LOGIN CREATEDB PASSWORD '${devPassword}'`);

@@ -39,8 +39,13 @@ pub struct Column {
 /// with their size on disk (heap + TOAST, no indexes: what a copy moves), which decides how
 /// the data is spread over parallel streams. Partitioned parents hold no rows of their
 /// own, so counting them would count twice.
-pub const TABLES_SQL: &str = r#"SELECT n.nspname, c.relname, coalesce(pg_catalog.pg_table_size(c.oid), 0)
+/// The fourth and fifth columns name a partition's top partitioned table (empty for
+/// others): a pattern on a partitioned table covers its partitions.
+pub const TABLES_SQL: &str = r#"SELECT n.nspname, c.relname, coalesce(pg_catalog.pg_table_size(c.oid), 0),
+  coalesce(rn.nspname, ''), coalesce(r.relname, '')
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_class r ON c.relispartition AND r.oid = pg_catalog.pg_partition_root(c.oid)
+LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
 WHERE c.relkind = 'r' AND c.relpersistence <> 't'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
@@ -128,6 +133,21 @@ pub fn parse_tables(out: &str) -> Vec<Table> {
 }
 
 /// The third column of `TABLES_SQL`, in the same order as `parse_tables`.
+/// Each table's top partitioned table (`TABLES_SQL`'s last columns), `None` for tables
+/// that are no partition.
+pub fn parse_partition_roots(out: &str) -> Vec<Option<Table>> {
+    rows(out)
+        .filter(|r| r.len() >= 2)
+        .map(|r| match (r.get(3), r.get(4)) {
+            (Some(s), Some(t)) if !s.is_empty() && !t.is_empty() => Some(Table {
+                schema: s.to_string(),
+                name: t.to_string(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn parse_table_sizes(out: &str) -> Vec<u64> {
     rows(out)
         .filter(|r| r.len() >= 2)

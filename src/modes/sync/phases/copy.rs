@@ -61,6 +61,24 @@ impl<H: Host> Job<'_, H> {
             (self.rt.host.random() * 1e16) as u64
         );
         self.rt.secret(&salt);
+        // With `tables`, pg_dump dumps the tables and nothing they live in: their schemas
+        // are made here (`public` exists).
+        let mut schemas: Vec<&str> = snap
+            .selection
+            .only
+            .iter()
+            .map(|t| t.schema.as_str())
+            .filter(|s| *s != "public")
+            .collect();
+        schemas.sort_unstable();
+        schemas.dedup();
+        if !schemas.is_empty() {
+            let create: Vec<String> = schemas
+                .iter()
+                .map(|s| format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)))
+                .collect();
+            query(self.rt, self.client(), &staging.conn, &create).await?;
+        }
         let archive = self.dump_schema(snap, staging, jobs).await?;
         self.run_step(
             "pg_restore (schema)",

@@ -15,7 +15,7 @@ use super::super::clients::Client;
 use super::super::dump::{MaskedTable, Selection};
 use super::super::job::Job;
 use super::super::mask;
-use super::super::patterns::any_matches;
+use super::super::patterns::{any_matches, Pattern};
 use super::super::pg::{in_snapshot, pipeline_error, query, Conn};
 use super::super::settings::Settings;
 use crate::error::{Error, Result};
@@ -74,16 +74,17 @@ impl<H: Host> Job<'_, H> {
         let catalog_out = read.query(catalog::TABLES_SQL).await?;
         let all = catalog::parse_tables(&catalog_out);
         let all_sizes = catalog::parse_table_sizes(&catalog_out);
+        let roots = catalog::parse_partition_roots(&catalog_out);
         // Fail closed: a pattern that matches nothing (a typo, a partitioned parent) must
         // not turn into "copy everything", raw data of excluded tables included.
-        let unmatched = unmatched_patterns(&self.s, &all);
+        let unmatched = unmatched_patterns(&self.s, &all, &roots);
         if !unmatched.is_empty() {
             return Err(Error::Failed(format!(
                 "{}. Nothing was copied: fix the pattern (`schema.table` or `table`, `*` and `?` wildcards; partitioned tables are matched by their partitions' names)",
                 unmatched.join("; ")
             )));
         }
-        let (tables, mut selection) = select_tables(&self.s, &all);
+        let (tables, mut selection) = select_tables(&self.s, &all, &roots);
         let sizes = tables
             .iter()
             .map(|t| {
@@ -173,8 +174,19 @@ impl<H: Host> Job<'_, H> {
     }
 }
 
+/// Whether a pattern list covers table `i`: by its own name, or, for a partition, by its
+/// top partitioned table's.
+fn covers(patterns: &[Pattern], all: &[Table], roots: &[Option<Table>], i: usize) -> bool {
+    let t = &all[i];
+    any_matches(patterns, &t.schema, &t.name)
+        || roots
+            .get(i)
+            .and_then(Option::as_ref)
+            .is_some_and(|r| any_matches(patterns, &r.schema, &r.name))
+}
+
 /// One line per pattern that matches no table in production (likely a typo).
-fn unmatched_patterns(s: &Settings, all: &[Table]) -> Vec<String> {
+fn unmatched_patterns(s: &Settings, all: &[Table], roots: &[Option<Table>]) -> Vec<String> {
     let mut out = Vec::new();
     for (input, patterns) in [
         ("tables", &s.tables),
@@ -182,7 +194,8 @@ fn unmatched_patterns(s: &Settings, all: &[Table]) -> Vec<String> {
         ("exclude-table-data", &s.exclude_table_data),
     ] {
         for p in patterns.iter() {
-            if !all.iter().any(|t| p.matches(&t.schema, &t.name)) {
+            let one = std::slice::from_ref(p);
+            if !(0..all.len()).any(|i| covers(one, all, roots, i)) {
                 out.push(format!(
                     "input `{input}`: `{}` matches no table in production",
                     p.raw
@@ -194,33 +207,52 @@ fn unmatched_patterns(s: &Settings, all: &[Table]) -> Vec<String> {
 }
 
 /// The tables copied and the pg_dump selection, from the patterns. pg_dump gets exact
-/// names, never our patterns: its own pattern language differs from ours.
-fn select_tables(s: &Settings, all: &[Table]) -> (Vec<Table>, Selection) {
-    let tables: Vec<Table> = all
-        .iter()
-        .filter(|t| s.tables.is_empty() || any_matches(&s.tables, &t.schema, &t.name))
-        .filter(|t| !any_matches(&s.exclude_tables, &t.schema, &t.name))
-        .cloned()
+/// names, never our patterns: its own pattern language differs from ours. A partitioned
+/// table selected through its partitions is selected too (it holds no rows, but its
+/// partitions attach to it).
+fn select_tables(s: &Settings, all: &[Table], roots: &[Option<Table>]) -> (Vec<Table>, Selection) {
+    let picked: Vec<usize> = (0..all.len())
+        .filter(|&i| s.tables.is_empty() || covers(&s.tables, all, roots, i))
+        .filter(|&i| !covers(&s.exclude_tables, all, roots, i))
         .collect();
+    let tables: Vec<Table> = picked.iter().map(|&i| all[i].clone()).collect();
+    let mut only: Vec<Table> = Vec::new();
+    if !s.tables.is_empty() {
+        for &i in &picked {
+            if let Some(root) = roots.get(i).and_then(Option::as_ref) {
+                if !only.contains(root) {
+                    only.push(root.clone());
+                }
+            }
+        }
+        only.extend(tables.iter().cloned());
+    }
     let selection = Selection {
-        only: if s.tables.is_empty() {
-            vec![]
-        } else {
-            tables.clone()
-        },
+        only,
         // With `tables`, `--table` alone decides: pg_dump then needs no exclusions.
         exclude: if s.tables.is_empty() {
-            all.iter()
+            let mut exclude: Vec<Table> = all
+                .iter()
                 .filter(|t| !tables.contains(t))
                 .cloned()
-                .collect()
+                .collect();
+            // A partitioned table none of whose partitions is copied goes too.
+            for (i, root) in roots.iter().enumerate() {
+                let Some(root) = root else { continue };
+                let kept =
+                    (0..all.len()).any(|j| roots[j].as_ref() == Some(root) && picked.contains(&j));
+                if !kept && !picked.contains(&i) && !exclude.contains(root) {
+                    exclude.push(root.clone());
+                }
+            }
+            exclude
         } else {
             vec![]
         },
-        exclude_data: tables
+        exclude_data: picked
             .iter()
-            .filter(|t| any_matches(&s.exclude_table_data, &t.schema, &t.name))
-            .cloned()
+            .filter(|&&i| covers(&s.exclude_table_data, all, roots, i))
+            .map(|&i| all[i].clone())
             .collect(),
     };
     (tables, selection)
