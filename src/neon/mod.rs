@@ -3,6 +3,7 @@
 //! waiting for operations, never creating a branch twice).
 
 pub mod connect;
+mod errors;
 pub mod twin;
 pub mod types;
 
@@ -11,6 +12,7 @@ use crate::host::Host;
 use crate::http::{HttpClient, HttpError, Method, Request, ReqwestTransport, Transport};
 use crate::runtime::Runtime;
 use crate::url::encode_component as enc;
+use errors::{explain, is_branch_limit, operation_failed};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use types::*;
@@ -541,53 +543,6 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
         ));
         let v = self.call(Method::Get, path, None).await?;
         Ok(Self::field::<Option<String>>(&v, "diff")?.unwrap_or_default())
-    }
-}
-
-/// Neon's answer when the plan's branch limit is reached: 422 with `BRANCHES_LIMIT_EXCEEDED`
-/// ("branches limit of N exceeded"); the text is matched, as the client keeps only it.
-fn is_branch_limit(e: &HttpError) -> bool {
-    matches!(e, HttpError::Status { status: 422, message, .. }
-        if message.to_ascii_lowercase().contains("limit") && message.to_ascii_lowercase().contains("branch"))
-}
-
-fn operation_failed(op: &Operation) -> Error {
-    Error::Failed(format!(
-        "Neon operation {} ({}) ended with status `{}`{}; see the project's Operations page in the Neon console",
-        op.id,
-        op.action,
-        op.status,
-        op.error
-            .as_deref()
-            .map(|e| format!(": {e}"))
-            .unwrap_or_default()
-    ))
-}
-
-/// Turn the statuses users hit most into instructions.
-fn explain(error: HttpError, project_id: &str) -> Error {
-    // A wrong project id answers 404 on every path below it; callers read a 404 as "that
-    // branch is gone" (success on delete), so it must not stay a plain 404.
-    if let HttpError::Status {
-        status: 404,
-        message,
-        ..
-    } = &error
-    {
-        if message.to_ascii_lowercase().contains("project not found") {
-            return Error::Failed(format!(
-                "Neon API answered 404: project `{project_id}` not found; check the `neon-project-id` input (Neon console → Project settings → General → Project ID) and that `neon-api-key` belongs to the organization that owns it"
-            ));
-        }
-    }
-    match error.status() {
-        Some(401) => Error::Failed(
-            "Neon API rejected the API key (401): check the `neon-api-key` secret (Neon console → Account settings → API keys)".into(),
-        ),
-        Some(403) => Error::Failed(format!(
-            "Neon API refused access (403): the API key cannot use this project. {error}"
-        )),
-        _ => Error::Http(error),
     }
 }
 

@@ -39,6 +39,21 @@ impl<H: Host> Job<'_, H> {
                 let outcome = neon_swap(rt, neon, twin, branch, &backup).await?;
                 // From here on the twin is refreshed: nothing may undo it.
                 self.swapped = true;
+                // What Neon made the twin's parent is read back, not assumed (it differs
+                // between a restore with and without a backup): it is said, and pruning
+                // then goes by the children each branch really has.
+                if let Ok(now_twin) = neon.get_branch(&twin.id).await {
+                    let parent = match now_twin.parent_id.as_deref() {
+                        Some(id) if id == branch.id => format!("this sync's copy {}", branch.name),
+                        Some(id) => neon
+                            .get_branch(id)
+                            .await
+                            .map(|p| p.name)
+                            .unwrap_or_else(|_| id.to_string()),
+                        None => "none (a root branch)".to_string(),
+                    };
+                    rt.info(&format!("Twin {}: parent is now {parent}", twin.name));
+                }
                 let tidy = neon_tidy(rt, neon, twin, branch, &outcome, self.s.keep_backups).await;
                 match (&outcome.preserved, &tidy.previous) {
                     (Some(b), _) => rt.info(&format!(
