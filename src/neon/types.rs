@@ -14,6 +14,16 @@ pub struct Branch {
     pub current_state: String,
     pub created_at: String,
     pub expires_at: Option<String>,
+    /// "A timestamp indicating when the branch was last reset" (spec: Branch.last_reset_at):
+    /// set by every restore onto the branch.
+    pub last_reset_at: Option<String>,
+}
+
+/// The branches whose parent is `id`.
+pub fn children<'a>(branches: &'a [Branch], id: &'a str) -> impl Iterator<Item = &'a Branch> {
+    branches
+        .iter()
+        .filter(move |b| b.parent_id.as_deref() == Some(id))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

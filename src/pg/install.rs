@@ -165,11 +165,15 @@ mod tests {
     use super::*;
     use crate::host::testing::TestHost;
 
-    fn ok() -> ProcessOutput {
+    fn out(code: i32, stdout: &str) -> ProcessOutput {
         ProcessOutput {
-            code: Some(0),
+            code: Some(code),
+            stdout: stdout.into(),
             ..Default::default()
         }
+    }
+    fn ok() -> ProcessOutput {
+        out(0, "")
     }
     fn err(stderr: &str) -> ProcessOutput {
         ProcessOutput {
@@ -192,11 +196,7 @@ mod tests {
             .with_file("/usr/lib/postgresql/18/bin/pg_dump", b"")
             .with_file(PGDG_SCRIPT, b"");
         host.scripted.borrow_mut().extend([
-            ProcessOutput {
-                code: Some(0),
-                stdout: "1001\n".into(),
-                ..Default::default()
-            },
+            out(0, "1001\n"),
             err("E: Unable to locate package postgresql-client-18"),
             ok(),
             err("E: Unable to locate package postgresql-client-18"),
@@ -230,11 +230,7 @@ mod tests {
     async fn a_failed_install_names_the_package_and_the_way_out() {
         let host = TestHost::new();
         host.scripted.borrow_mut().extend([
-            ProcessOutput {
-                code: Some(0),
-                stdout: "0\n".into(),
-                ..Default::default()
-            },
+            out(0, "0\n"),
             err("E: Could not open lock file"),
             ok(),
             err("E: Could not open lock file"),

@@ -47,6 +47,28 @@ function assertClientNotice(r, serverMajor) {
   }
 }
 
+/** mode: sync from `sourceUrl` into the Neon emulator's project. */
+function syncInto(neon, sourceUrl, inputs, timeoutMs = 240000) {
+  return runAction({
+    inputs: { mode: 'sync', 'source-url': sourceUrl, ...neonInputs(neon), ...inputs },
+    eventName: 'schedule',
+    event: scheduleEvent(),
+    timeoutMs,
+  });
+}
+
+/** Run `act`; it must fail with one error and change nothing in Neon. Returns the error. */
+async function refusedBeforeAnyChange(neon, act) {
+  const mutations = () => neon.requests.filter((q) => q.method !== 'GET').length;
+  const before = { branches: neon.branches().map((b) => b.id).sort(), mutations: mutations() };
+  const r = await act();
+  assert.equal(r.code, 1, logText(r));
+  assert.equal(r.errors.length, 1, r.errors.join('\n'));
+  assert.deepEqual(neon.branches().map((b) => b.id).sort(), before.branches);
+  assert.equal(mutations(), before.mutations, 'no Neon call changed anything');
+  return r.errors[0];
+}
+
 for (const major of MAJORS) {
   describe(`PostgreSQL ${major} server, stock psql ${STOCK.major}`, () => {
     let neon;
@@ -139,12 +161,7 @@ for (const major of MAJORS) {
         CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id int NOT NULL REFERENCES users (id), total numeric(10,2));
         INSERT INTO orders (user_id, total) SELECT 1 + i % 50, i * 1.25 FROM generate_series(1, 300) i;`);
       const client = clientDirs().find((c) => c.major >= major);
-      const r = await runAction({
-        inputs: { mode: 'sync', 'source-url': prod.url, ...neonInputs(neon), 'twin-branch': 'twin', 'pg-bin-dir': client.dir },
-        eventName: 'schedule',
-        event: scheduleEvent(),
-        timeoutMs: 240000,
-      });
+      const r = await syncInto(neon, prod.url, { 'twin-branch': 'twin', 'pg-bin-dir': client.dir });
       assert.equal(r.code, 0, logText(r));
       assert.match(logText(r), new RegExp(`production: PostgreSQL ${major}; target: PostgreSQL ${major}; client: ${client.major} \\(${client.dir}\\)`));
       const [twin] = neon.branches().filter((b) => b.name === 'twin');
@@ -157,20 +174,9 @@ for (const major of MAJORS) {
       it(`sync: pg_restore ${NEWEST.major} cannot restore into ${major} (SET transaction_timeout): one clear error before anything changes`, async () => {
         const prod = await h.newDatabase(pg, 'prod');
         await prod.psql(USERS);
-        const mutations = () => neon.requests.filter((q) => q.method !== 'GET').length;
-        const before = { branches: neon.branches().map((b) => b.id).sort(), mutations: mutations() };
-        const r = await runAction({
-          inputs: { mode: 'sync', 'source-url': prod.url, ...neonInputs(neon), 'twin-branch': 'twin-new-client', 'pg-bin-dir': NEWEST.dir },
-          eventName: 'schedule',
-          event: scheduleEvent(),
-          timeoutMs: 120000,
-        });
-        assert.equal(r.code, 1, logText(r));
-        assert.equal(r.errors.length, 1, r.errors.join('\n'));
-        assert.match(r.errors[0], new RegExp(`pg_restore ${NEWEST.major} cannot restore into the target's PostgreSQL ${major}: .*SET transaction_timeout = 0`));
-        assert.match(r.errors[0], new RegExp(`point \`pg-bin-dir\` at a client of major ${major}`));
-        assert.deepEqual(neon.branches().map((b) => b.id).sort(), before.branches);
-        assert.equal(mutations(), before.mutations, 'no Neon call changed anything');
+        const error = await refusedBeforeAnyChange(neon, () => syncInto(neon, prod.url, { 'twin-branch': 'twin-new-client', 'pg-bin-dir': NEWEST.dir }, 120000));
+        assert.match(error, new RegExp(`pg_restore ${NEWEST.major} cannot restore into the target's PostgreSQL ${major}: .*SET transaction_timeout = 0`));
+        assert.match(error, new RegExp(`point \`pg-bin-dir\` at a client of major ${major}`));
       });
     }
 
@@ -178,21 +184,10 @@ for (const major of MAJORS) {
       it(`sync: the stock pg_dump ${STOCK.major} cannot dump ${major}: one clear error before anything changes`, async () => {
         const prod = await h.newDatabase(pg, 'prod');
         await prod.psql(USERS);
-        const mutations = () => neon.requests.filter((q) => q.method !== 'GET').length;
-        const before = { branches: neon.branches().map((b) => b.id).sort(), mutations: mutations() };
-        const r = await runAction({
-          inputs: { mode: 'sync', 'source-url': prod.url, ...neonInputs(neon), 'twin-branch': 'twin-stock' },
-          eventName: 'schedule',
-          event: scheduleEvent(),
-          timeoutMs: 120000,
-        });
-        assert.equal(r.code, 1, logText(r));
-        assert.equal(r.errors.length, 1, r.errors.join('\n'));
-        assert.match(r.errors[0], new RegExp(`pg_dump ${major} or newer is needed \\(production is PostgreSQL ${major}\\), but the newest client found is ${STOCK.major}`));
-        assert.match(r.errors[0], new RegExp(`\`postgresql-client-${major}\``));
-        assert.match(r.errors[0], /install-client: true/);
-        assert.deepEqual(neon.branches().map((b) => b.id).sort(), before.branches);
-        assert.equal(mutations(), before.mutations, 'no Neon call changed anything');
+        const error = await refusedBeforeAnyChange(neon, () => syncInto(neon, prod.url, { 'twin-branch': 'twin-stock' }, 120000));
+        assert.match(error, new RegExp(`pg_dump ${major} or newer is needed \\(production is PostgreSQL ${major}\\), but the newest client found is ${STOCK.major}`));
+        assert.match(error, new RegExp(`\`postgresql-client-${major}\``));
+        assert.match(error, /install-client: true/);
       });
     }
   });
@@ -210,17 +205,12 @@ describe('production on a newer major than the twin', () => {
     await prodPg?.stop();
   });
 
-  const syncInto = (prod, extra = {}) => runAction({
-    inputs: { mode: 'sync', 'source-url': prod.url, ...neonInputs(neon), 'twin-branch': 'twin', 'pg-bin-dir': NEWEST.dir, ...extra },
-    eventName: 'schedule',
-    event: scheduleEvent(),
-    timeoutMs: 240000,
-  });
+  const syncNewest = (prod) => syncInto(neon, prod.url, { 'twin-branch': 'twin', 'pg-bin-dir': NEWEST.dir });
 
   it('17 into 16: a clear error naming both majors and the fix, before the twin is created', async () => {
     const prod = await h.newDatabase(prodPg, 'prod');
     await prod.psql(USERS);
-    const r = await syncInto(prod);
+    const r = await syncNewest(prod);
     assert.equal(r.code, 1, logText(r));
     assert.equal(r.errors.length, 1, r.errors.join('\n'));
     assert.match(r.errors[0], /production runs PostgreSQL 17, but the target runs PostgreSQL 16/);
@@ -242,7 +232,7 @@ describe('production on a newer major than the twin', () => {
     const twin = (await twinRes.json()).branch;
     await new Promise((r) => setTimeout(r, 400));
     const mutations = neon.requests.filter((q) => q.method !== 'GET').length;
-    const r = await syncInto(prod);
+    const r = await syncNewest(prod);
     assert.equal(r.code, 1, logText(r));
     assert.match(r.errors.join('\n'), /production runs PostgreSQL 17, but the target runs PostgreSQL 16/);
     assert.deepEqual(neon.branches().map((b) => b.name).sort(), ['main', 'twin']);

@@ -47,10 +47,13 @@ function findPgBinDir() {
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const MAJORS = [14, 15, 16, 17, 18];
 
+const serverMajors = new Map(); // bin dir -> major: asked once per process
 function serverMajorOf(binDir) {
+  if (serverMajors.has(binDir)) return serverMajors.get(binDir);
   const out = execFileSync(path.join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' });
   const m = /\) (\d+)/.exec(out);
   if (!m) throw new Error(`cannot read the major version from \`${binDir}/postgres --version\`: ${out}`);
+  serverMajors.set(binDir, Number(m[1]));
   return Number(m[1]);
 }
 

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::event::PullRequest;
 use crate::host::Host;
 use crate::http::HttpError;
-use crate::neon::types::{Branch, Endpoint, NewBranch};
+use crate::neon::types::{children, Branch, Endpoint, NewBranch};
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
 
@@ -97,12 +97,8 @@ pub async fn prepare<H: Host>(
         }
     };
     let children: Vec<String> = if reset && !created {
-        neon.list_branches(None)
-            .await?
-            .into_iter()
-            .filter(|b| b.parent_id.as_deref() == Some(branch.id.as_str()))
-            .map(|b| b.name)
-            .collect()
+        let all = neon.list_branches(None).await?;
+        children(&all, &branch.id).map(|b| b.name.clone()).collect()
     } else {
         Vec::new()
     };
@@ -344,12 +340,8 @@ pub async fn delete<H: Host>(
             Ok(Some(branch.id))
         }
         Err(Error::Http(e)) if matches!(e.status(), Some(409 | 422)) => {
-            let children: Vec<String> = neon
-                .list_branches(None)
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|b| b.parent_id.as_deref() == Some(branch.id.as_str()))
+            let all = neon.list_branches(None).await.unwrap_or_default();
+            let children: Vec<String> = children(&all, &branch.id)
                 .map(|b| format!("{} ({})", b.name, b.id))
                 .collect();
             if children.is_empty() {

@@ -266,44 +266,30 @@ mod tests {
     #[test]
     fn a_pipeline_error_is_the_process_that_caused_it() {
         let rt = Runtime::new(crate::host::testing::TestHost::new());
-        let status = |codes: Vec<Option<i32>>, stderr: Vec<&str>| ProcessStatus {
-            done: true,
-            codes,
-            stdout: String::new(),
-            stderr: stderr.into_iter().map(String::from).collect(),
+        // Both processes of `pg_dump | pg_restore` failed, with these messages.
+        let both_failed = |dump: &str, restore: &str| {
+            let status = ProcessStatus {
+                done: true,
+                codes: vec![Some(1), Some(1)],
+                stdout: String::new(),
+                stderr: vec![dump.to_string(), restore.to_string()],
+            };
+            pipeline_error(&rt, "copying data", &["pg_dump", "pg_restore"], &status).to_string()
         };
         // pg_dump fails: pg_restore only sees its input end.
-        let e = pipeline_error(
-            &rt,
-            "copying data",
-            &["pg_dump", "pg_restore"],
-            &status(
-                vec![Some(1), Some(1)],
-                vec![
-                    "pg_dump: error: query would be affected by row-level security policy for table \"orders\"",
-                    "pg_restore: error: could not read from input file: end of file",
-                ],
-            ),
-        )
-        .to_string();
+        let e = both_failed(
+            "pg_dump: error: query would be affected by row-level security policy for table \"orders\"",
+            "pg_restore: error: could not read from input file: end of file",
+        );
         assert!(
             e.contains("pg_dump ended with exit code 1") && e.contains("row-level security"),
             "{e}"
         );
         // pg_restore fails: pg_dump dies of the broken pipe.
-        let e = pipeline_error(
-            &rt,
-            "copying data",
-            &["pg_dump", "pg_restore"],
-            &status(
-                vec![Some(1), Some(1)],
-                vec![
-                    "pg_dump: error: could not write to output file: Broken pipe",
-                    "pg_restore: error: could not execute query: ERROR:  boom",
-                ],
-            ),
-        )
-        .to_string();
+        let e = both_failed(
+            "pg_dump: error: could not write to output file: Broken pipe",
+            "pg_restore: error: could not execute query: ERROR:  boom",
+        );
         assert!(
             e.contains("pg_restore ended with exit code 1") && e.contains("boom"),
             "{e}"

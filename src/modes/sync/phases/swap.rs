@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::http::HttpError;
 use crate::neon::twin::our_stamp;
-use crate::neon::types::Branch;
+use crate::neon::types::{children, Branch};
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
 
@@ -136,8 +136,8 @@ pub struct SwapOutcome {
 /// Restore the twin from staging. A lost response is resolved by looking at what the
 /// restore leaves behind, once the twin has no operation running: the backup branch when
 /// one was asked for, else the twin's parent being staging (Neon makes the source the
-/// parent of a branch restored from it without a backup). Present means it happened;
-/// absent means it did not, and it is sent again, once.
+/// parent of a branch restored from it without a backup).
+/// Present means it happened; absent means it did not, and it is sent again, once.
 pub async fn neon_swap<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
@@ -158,9 +158,7 @@ pub async fn neon_swap<H: Host>(
         )));
     }
     let branches = neon.list_branches(None).await?;
-    let children: Vec<String> = branches
-        .iter()
-        .filter(|b| b.parent_id.as_deref() == Some(twin.id.as_str()))
+    let children: Vec<String> = children(&branches, &twin.id)
         .map(|b| b.name.clone())
         .collect();
     // Neon requires a backup when the twin has children, and moves them into it.
@@ -236,7 +234,8 @@ pub async fn neon_tidy<H: Host>(
             outcome.moved_children.join(", ")
         ));
     }
-    let branches = match neon.list_branches(Some(&twin.name)).await {
+    // One listing: ours are found in it by name, and every branch's children too.
+    let all = match neon.list_branches(None).await {
         Ok(b) => b,
         Err(e) => {
             tidy.notes.push(format!(
@@ -246,17 +245,10 @@ pub async fn neon_tidy<H: Host>(
             return tidy;
         }
     };
-    let all = neon.list_branches(None).await.unwrap_or_default();
-    let children_of = |id: &str| -> Vec<String> {
-        all.iter()
-            .filter(|b| b.parent_id.as_deref() == Some(id))
-            .map(|b| b.name.clone())
-            .collect()
-    };
     // Ours: this twin's copies and backups, by exact name; this run's staging is the
     // twin's source and stays. A staging that still has its expiry is a failed run's,
     // never verified: never a backup.
-    let ours: Vec<&Branch> = branches
+    let ours: Vec<&Branch> = all
         .iter()
         .filter(|b| b.id != staging.id && our_stamp(&b.name, &twin.name).is_some())
         .collect();
@@ -278,7 +270,7 @@ pub async fn neon_tidy<H: Host>(
         )
         .collect();
     for branch in doomed {
-        let children = children_of(&branch.id);
+        let children: Vec<String> = children(&all, &branch.id).map(|b| b.name.clone()).collect();
         if !children.is_empty() {
             let note = format!(
                 "Kept `{}` beyond `keep-backups`: branches hang below it ({}), and Neon cannot delete a branch that has children. It is deleted by a later sync once they are gone or reset.",
