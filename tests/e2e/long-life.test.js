@@ -135,6 +135,10 @@ for (const restoreParent of ['backup', 'source']) {
         assert.equal((await neon.query(previewBranch(n).id, 'SELECT max(n) FROM marks')).trim(), String(SYNCS), `PR ${n}`);
         const [comment] = gh.comments(n);
         assert.match(comment.body, /twin/, `PR ${n}'s comment names the twin`);
+        // The schema diff's base is the twin itself, not the copy the preview hangs below.
+        const diffs = neon.requests.filter((q) => q.operationId === 'getProjectBranchSchemaComparison' && q.path.includes(`/branches/${previewBranch(n).id}/`));
+        assert.ok(diffs.length > 0, `PR ${n}: no schema diff asked for`);
+        assert.equal(diffs.at(-1).query.base_branch_id, twinId, JSON.stringify(diffs.at(-1)));
       }
       assert.match(logText(last102), /Resetting preview\/pr-102-feature\/102 to the current state of twin/);
 

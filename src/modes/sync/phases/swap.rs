@@ -135,8 +135,8 @@ pub struct SwapOutcome {
 
 /// Restore the twin from staging. A lost response is resolved by looking at what the
 /// restore leaves behind, once the twin has no operation running: the backup branch when
-/// one was asked for, else the twin's parent being staging (Neon makes the source the
-/// parent of a branch restored from it without a backup).
+/// one was asked for, else the twin's `last_reset_at` having moved (spec: "when the branch
+/// was last reset"; what becomes its parent is not documented, so it is not relied on).
 /// Present means it happened; absent means it did not, and it is sent again, once.
 pub async fn neon_swap<H: Host>(
     rt: &Runtime<H>,
@@ -161,6 +161,10 @@ pub async fn neon_swap<H: Host>(
     let children: Vec<String> = children(&branches, &twin.id)
         .map(|b| b.name.clone())
         .collect();
+    let reset_before = branches
+        .iter()
+        .find(|b| b.id == twin.id)
+        .and_then(|b| b.last_reset_at.clone());
     // Neon requires a backup when the twin has children, and moves them into it.
     let preserve = (!children.is_empty()).then_some(backup);
     for attempt in 1..=2 {
@@ -182,10 +186,7 @@ pub async fn neon_swap<H: Host>(
                         }
                         None => false,
                     },
-                    None => {
-                        neon.get_branch(&twin.id).await?.parent_id.as_deref()
-                            == Some(staging.id.as_str())
-                    }
+                    None => neon.get_branch(&twin.id).await?.last_reset_at != reset_before,
                 };
                 if happened {
                     return Ok(SwapOutcome {
