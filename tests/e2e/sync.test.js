@@ -210,7 +210,9 @@ test('schedule: the twin gets exactly production rows and schema, keeps its URL,
   assert.ok(Number(r.outputs.duration_ms) > 0 && Number(r.outputs.bytes) > 0, JSON.stringify(r.outputs));
   assert.match(r.summary, /EVENT TRIGGER ddl_watch/);
   assert.match(r.summary, /PUBLICATION pub_users/);
-  assert.match(r.summary, /\| `app\.users` \| 200 \| 200 \|/);
+  assert.match(r.summary, /\| `app\.users` \| 200 \| 200 \| same \|/);
+  assert.match(r.summary, /Verification: 5 tables' rows counted, 5 fingerprinted, \d+ definitions compared/);
+  assert.match(logText(r), /verified: \d+ definitions \(columns, constraints, indexes, triggers, row security, policies\) match production's/);
   const msg = slack.messages.at(-1);
   assert.ok(msg && /refreshed/.test(msg.text) && Array.isArray(msg.blocks), JSON.stringify(msg));
 
@@ -272,6 +274,26 @@ test('a failure in each phase leaves the twin as it was and no staging behind', 
     const namesBefore = branchNames();
     const r = await sync({}, { env: { NEON_GITOPS_TEST_STAGING_SQL: "INSERT INTO public.settings VALUES ('intruder', 'x')" } });
     await assertFailedCleanly(r, { phase: 'verification', message: /public\.settings: production had 2 rows in the snapshot, staging has 3/, twinBefore, namesBefore });
+  });
+
+  await t.test('content mismatch: the same row count, one value changed', async () => {
+    const twinBefore = await fingerprint(twinSql);
+    const namesBefore = branchNames();
+    const tamper = { NEON_GITOPS_TEST_STAGING_SQL: "UPDATE public.settings SET value = 'USD' WHERE key = 'currency'" };
+    const r = await sync({}, { env: tamper });
+    await assertFailedCleanly(r, { phase: 'verification', message: /public\.settings: the same 2 rows, but not the same content/, twinBefore, namesBefore });
+    assert.match(r.summary, /\| `public\.settings` \| 2 \| 2 \| \*\*differs\*\* \|/);
+    // `verify: counts` cannot see it: the fingerprint is what catches a changed value.
+    const counted = await sync({ verify: 'counts', 'twin-branch': 'twin-counts' }, { env: tamper });
+    assert.equal(counted.code, 0, logText(counted));
+    assert.match(counted.summary, /\| `public\.settings` \| 2 \| 2 \| — \|/);
+  });
+
+  await t.test('definition mismatch: an index production does not have', async () => {
+    const twinBefore = await fingerprint(twinSql);
+    const namesBefore = branchNames();
+    const r = await sync({}, { env: { NEON_GITOPS_TEST_STAGING_SQL: 'CREATE INDEX sneaky ON public.settings (value)' } });
+    await assertFailedCleanly(r, { phase: 'verification', message: /public\.settings: index sneaky is in staging but not in production/, twinBefore, namesBefore });
   });
 
   await t.test('503 storm during the swap', async () => {

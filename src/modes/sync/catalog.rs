@@ -1,4 +1,4 @@
-//! What the source holds, read in the dump's snapshot, and the SQL that counts it. Queries
+//! What the source holds, read in the dump's snapshot. Queries
 //! print tab-separated rows (`psql -At -F <tab>`); the parsers here are pure.
 
 /// `"name"`, doubling embedded quotes.
@@ -65,21 +65,6 @@ pub fn columns_sql(table: &Table) -> String {
 pub const SEQUENCES_SQL: &str =
     "SELECT schemaname, sequencename, coalesce(last_value::text, '') FROM pg_catalog.pg_sequences \
      WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2";
-
-/// One statement counting every table exactly: `index <tab> count` per row.
-pub fn count_sql(tables: &[Table]) -> Option<String> {
-    if tables.is_empty() {
-        return None;
-    }
-    Some(
-        tables
-            .iter()
-            .enumerate()
-            .map(|(i, t)| format!("SELECT {i}, count(*) FROM {}", t.qualified()))
-            .collect::<Vec<_>>()
-            .join(" UNION ALL "),
-    )
-}
 
 fn rows(out: &str) -> impl Iterator<Item = Vec<&str>> {
     out.lines()
@@ -175,19 +160,6 @@ pub fn parse_sequences(out: &str) -> Vec<(String, Option<i64>)> {
         .collect()
 }
 
-/// Counts in table order; a missing row is a defect in the query, reported as None.
-pub fn parse_counts(out: &str, n: usize) -> Vec<Option<i64>> {
-    let mut counts = vec![None; n];
-    for r in rows(out).filter(|r| r.len() >= 2) {
-        if let (Ok(i), Ok(c)) = (r[0].parse::<usize>(), r[1].parse::<i64>()) {
-            if i < n {
-                counts[i] = Some(c);
-            }
-        }
-    }
-    counts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,25 +173,6 @@ mod tests {
             name: "users".into(),
         };
         assert_eq!(t.qualified(), "\"App\".\"users\"");
-    }
-
-    #[test]
-    fn counts_round_trip() {
-        let tables = vec![
-            Table {
-                schema: "a".into(),
-                name: "x".into(),
-            },
-            Table {
-                schema: "b".into(),
-                name: "y".into(),
-            },
-        ];
-        let sql = count_sql(&tables).unwrap();
-        assert!(sql.contains("SELECT 1, count(*) FROM \"b\".\"y\""), "{sql}");
-        assert_eq!(parse_counts("1\t7\n0\t3\n", 2), vec![Some(3), Some(7)]);
-        assert_eq!(parse_counts("0\t3\n", 2), vec![Some(3), None]);
-        assert!(count_sql(&[]).is_none());
     }
 
     #[test]

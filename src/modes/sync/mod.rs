@@ -6,7 +6,8 @@
 //!    masked-table copies read that one snapshot;
 //! 3. staging: a fresh Neon branch (or a new database on a plain target), emptied;
 //! 4. copy: schema (filtered TOC), data (fast path), masked tables, indexes/constraints;
-//! 5. verify: exact counts and sequences, staging vs the snapshot;
+//! 5. verify: exact counts, content fingerprints, sequences and table definitions,
+//!    staging vs the snapshot;
 //! 6. swap: the twin becomes staging in one step (Neon restore / database rename).
 //!
 //! Any failure before the swap deletes staging and leaves the twin untouched; a cancelled
@@ -14,7 +15,9 @@
 
 pub mod catalog;
 pub mod clients;
+pub mod definitions;
 pub mod dump;
+pub mod fingerprint;
 mod job;
 pub mod mask;
 pub mod patterns;
@@ -80,6 +83,7 @@ impl<H: Host> Job<'_, H> {
         self.enter("verification");
         self.verify(&snapshot, &staging.conn, counting).await?;
         self.enable_row_security(&archive, &staging).await?;
+        self.verify_definitions(&snapshot, &staging.conn).await?;
         if matches!(self.s.target, settings::Target::Neon { .. }) {
             self.log_unlogged_tables(&staging).await?;
         }

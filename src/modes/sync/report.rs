@@ -2,7 +2,7 @@
 //! names and numbers only: never a URL or a password (and everything still goes through
 //! the runtime's scrubber on the way out).
 
-use super::phases::verify::TableRows;
+use super::phases::verify::{Content, TableRows};
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Default)]
@@ -18,6 +18,8 @@ pub struct Report {
     pub dropped: Vec<(String, String)>,
     pub missing_extensions: Vec<String>,
     pub sequences_advanced: usize,
+    /// Definitions (columns, constraints, indexes, …) found equal in staging.
+    pub definitions_compared: usize,
     pub backup: Option<String>,
     pub bytes: u64,
     pub duration_ms: f64,
@@ -109,7 +111,21 @@ impl Report {
             md.push('\n');
         }
         if !self.tables.is_empty() {
-            md.push_str("<details><summary>Tables (rows counted in the dump's snapshot and in staging)</summary>\n\n| Table | Production | Twin | |\n| --- | ---: | ---: | --- |\n");
+            let compared = self
+                .tables
+                .iter()
+                .filter(|t| t.content != Content::NotCompared)
+                .count();
+            md.push_str(&format!(
+                "<details><summary>Verification: {} tables' rows counted{}{} in the dump's snapshot and in staging</summary>\n\n| Table | Production | Twin | Content | |\n| --- | ---: | ---: | --- | --- |\n",
+                self.tables.len(),
+                if compared > 0 { format!(", {compared} fingerprinted") } else { String::new() },
+                if self.definitions_compared > 0 {
+                    format!(", {} definitions compared", self.definitions_compared)
+                } else {
+                    String::new()
+                }
+            ));
             for t in &self.tables {
                 let note = match (t.masked, t.data_excluded, t.staging == Some(t.expected)) {
                     (_, _, false) => "**mismatch**",
@@ -117,8 +133,14 @@ impl Report {
                     (_, true, _) => "data excluded",
                     _ => "",
                 };
+                let content = match (t.content, t.masked) {
+                    (Content::Same, true) => "same after masking",
+                    (Content::Same, false) => "same",
+                    (Content::Differs, _) => "**differs**",
+                    (Content::NotCompared, _) => "—",
+                };
                 md.push_str(&format!(
-                    "| `{}` | {} | {} | {note} |\n",
+                    "| `{}` | {} | {} | {content} | {note} |\n",
                     t.table,
                     t.source,
                     t.staging
@@ -207,6 +229,7 @@ mod tests {
                 staging: Some(3),
                 masked: true,
                 data_excluded: false,
+                content: Content::Same,
             }],
             masked: vec!["users.email".into()],
             backup: Some("twin_old_1".into()),
@@ -223,7 +246,7 @@ mod tests {
         assert!(
             md.contains("✅")
                 && md.contains("twin_old_1")
-                && md.contains("| `public.users` | 3 | 3 | masked |"),
+                && md.contains("| `public.users` | 3 | 3 | same after masking | masked |"),
             "{md}"
         );
         let slack = r.slack_payload();

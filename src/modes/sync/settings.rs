@@ -32,6 +32,15 @@ impl Target {
     }
 }
 
+/// What verification compares besides row counts and the catalog (docs/sync.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// Counts and a fingerprint of every row's content.
+    Content,
+    /// Counts only: for databases where the fingerprints' extra scans cost too much.
+    Counts,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub source_url: String,
@@ -52,6 +61,7 @@ pub struct Settings {
     /// Tables at least this big get a data stream of their own (dump::plan_streams).
     pub own_stream_min_bytes: u64,
     pub temp_dir: String,
+    pub verify: Verify,
 }
 
 /// The default fast path, chosen by measurement (bench/sync): see README.
@@ -131,6 +141,13 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             .env("RUNNER_TEMP")
             .filter(|d| !d.is_empty())
             .unwrap_or_else(|| "/tmp".into()),
+        verify: match inputs
+            .choice("verify", &["content", "counts"], "content")?
+            .as_str()
+        {
+            "counts" => Verify::Counts,
+            _ => Verify::Content,
+        },
     })
 }
 

@@ -54,13 +54,6 @@ impl<H: Host> Job<'_, H> {
         source_major: u32,
     ) -> Result<Archive> {
         self.enter("schema");
-        // Per run, so equal values hash equally within a sync but not across syncs.
-        let salt = format!(
-            "{:016x}{:016x}",
-            (self.rt.host.random() * 1e16) as u64,
-            (self.rt.host.random() * 1e16) as u64
-        );
-        self.rt.secret(&salt);
         // With `tables`, pg_dump dumps the tables and nothing they live in: their schemas
         // are made here (`public` exists).
         let mut schemas: Vec<&str> = snap
@@ -98,7 +91,7 @@ impl<H: Host> Job<'_, H> {
             .await?;
         if !snap.masked.is_empty() {
             self.enter("masked tables");
-            self.copy_masked(snap, &staging.conn, &salt).await?;
+            self.copy_masked(snap, &staging.conn).await?;
         }
         self.advance_sequences(snap, &staging.conn).await?;
         Ok(archive)
@@ -508,7 +501,7 @@ END $$"#;
 
     /// Masked tables, one at a time: production's `COPY (SELECT masked…) TO STDOUT` in the
     /// snapshot, piped into `COPY … FROM STDIN` on staging. Raw values never touch disk.
-    async fn copy_masked(&mut self, snap: &Snapshot, staging: &Conn, salt: &str) -> Result<()> {
+    async fn copy_masked(&mut self, snap: &Snapshot, staging: &Conn) -> Result<()> {
         let rt = self.rt;
         for m in &snap.masked {
             rt.info(&format!(
@@ -522,7 +515,7 @@ END $$"#;
                 staging,
                 &snap.id,
                 m,
-                salt,
+                &snap.salt,
             ))?;
             let status = pg::wait_with(rt, h, 60_000, |_| {}).await;
             if !status.success() {

@@ -12,15 +12,18 @@
 
 use super::super::catalog::{self, quote_literal, Table};
 use super::super::clients::Client;
+use super::super::definitions::{self, Definitions};
 use super::super::dump::{MaskedTable, Selection};
+use super::super::fingerprint::{self, Hash, Side, Spec};
 use super::super::job::Job;
 use super::super::mask;
 use super::super::patterns::{any_matches, Pattern};
 use super::super::pg::{in_snapshot, pipeline_error, query, Conn};
-use super::super::settings::Settings;
+use super::super::settings::{Settings, Verify};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::runtime::Runtime;
+use std::collections::BTreeSet;
 
 /// Production as seen in the exported snapshot, and what the sync takes from it.
 pub struct Snapshot {
@@ -36,8 +39,18 @@ pub struct Snapshot {
     pub masked: Vec<MaskedTable>,
     /// `(schema.sequence, last_value)` in the snapshot.
     pub sequences: Vec<(String, Option<i64>)>,
-    /// The background psql counting `tables` in the snapshot (None when there are none).
+    /// The background psql fingerprinting `tables` in the snapshot (None when there are none).
     pub counts: Option<u32>,
+    /// How each of `tables` is verified (same order), and how rows are hashed.
+    pub specs: Vec<Spec>,
+    pub hash: Hash,
+    /// Per run: masked values hash alike within a sync (joins, uniqueness) and differently
+    /// across syncs. The copy and production's fingerprints use it.
+    pub salt: String,
+    /// Production's table definitions, and the tables (`schema.table`, partitioned parents
+    /// included) whose definitions the twin must have.
+    pub definitions: Definitions,
+    pub compared: BTreeSet<String>,
 }
 
 /// Runs queries on production in the snapshot (one short psql session each).
@@ -49,6 +62,19 @@ struct Reader<'r, H: Host> {
 }
 
 impl<H: Host> Reader<'_, H> {
+    /// `sql` after session settings (which follow the snapshot's adoption).
+    async fn query_with(&self, settings: &[&str], sql: &str) -> Result<String> {
+        let mut statements = settings.to_vec();
+        statements.push(sql);
+        query(
+            self.rt,
+            self.client,
+            self.source,
+            &in_snapshot(self.id, &statements),
+        )
+        .await
+    }
+
     async fn query(&self, sql: &str) -> Result<String> {
         query(
             self.rt,
@@ -103,19 +129,44 @@ impl<H: Host> Job<'_, H> {
             .collect();
         self.report.excluded = selection.exclude.iter().map(Table::display).collect();
         let sequences = catalog::parse_sequences(&read.query(catalog::SEQUENCES_SQL).await?);
+        let salt = format!(
+            "{:016x}{:016x}",
+            (rt.host.random() * 1e16) as u64,
+            (rt.host.random() * 1e16) as u64
+        );
+        rt.secret(&salt);
+        let hash = Hash::for_encoding(&read.query("SHOW server_encoding").await?);
+        let specs = self
+            .verification_specs(&tables, &selection, &masked, &read)
+            .await?;
+        let definitions = definitions::parse(
+            &read
+                .query_with(definitions::SESSION_SETTINGS, definitions::SQL)
+                .await?,
+        );
+        let mut compared: BTreeSet<String> = tables.iter().map(Table::display).collect();
+        for (i, t) in all.iter().enumerate() {
+            if let Some(root) = roots.get(i).and_then(Option::as_ref) {
+                if tables.contains(t) {
+                    compared.insert(root.display());
+                }
+            }
+        }
         rt.info(&format!(
             "{} tables to copy ({} with data excluded, {} masked) from snapshot {id}",
             tables.len(),
             selection.exclude_data.len() - masked.len(),
             masked.len()
         ));
-        // Exact counts take as long as a scan of every table: start them now, in the
-        // background, so they run while staging is made and the copy runs.
-        let counts = match catalog::count_sql(&tables) {
+        // Exact counts and fingerprints take as long as a scan of every table: start them
+        // now, in the background, so they run while staging is made and the copy runs.
+        let counts = match fingerprint::sql(&specs, Side::Production { salt: &salt }, hash) {
             Some(sql) => {
+                let mut statements: Vec<&str> = fingerprint::SESSION_SETTINGS.to_vec();
+                statements.push(&sql);
                 let h = rt
                     .host
-                    .spawn(&[source.psql(&client, &in_snapshot(&id, &[&sql]))])?;
+                    .spawn(&[source.psql(&client, &in_snapshot(&id, &statements))])?;
                 self.processes.push(h);
                 Some(h)
             }
@@ -130,7 +181,51 @@ impl<H: Host> Job<'_, H> {
             masked,
             sequences,
             counts,
+            specs,
+            hash,
+            salt,
+            definitions,
+            compared,
         })
+    }
+
+    /// What verification reads of each copied table: with `verify: content`, every column
+    /// of tables whose rows are copied (masked ones after masking); counts otherwise.
+    async fn verification_specs(
+        &self,
+        tables: &[Table],
+        selection: &Selection,
+        masked: &[MaskedTable],
+        read: &Reader<'_, H>,
+    ) -> Result<Vec<Spec>> {
+        let columns = match self.s.verify {
+            Verify::Content => {
+                fingerprint::parse_all_columns(&read.query(fingerprint::ALL_COLUMNS_SQL).await?)
+            }
+            Verify::Counts => vec![],
+        };
+        Ok(tables
+            .iter()
+            .map(|t| {
+                let rules = masked
+                    .iter()
+                    .find(|m| m.table == *t)
+                    .map(|m| m.rules.clone())
+                    .unwrap_or_default();
+                let data_excluded = selection.exclude_data.contains(t) && rules.is_empty();
+                let cols = columns
+                    .iter()
+                    .find(|(x, _)| x == t)
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_default();
+                Spec {
+                    table: t.clone(),
+                    content: self.s.verify == Verify::Content && !data_excluded,
+                    columns: cols,
+                    rules,
+                }
+            })
+            .collect())
     }
 
     /// Start the session that holds the snapshot open; returns the snapshot id. psql

@@ -1,6 +1,8 @@
-//! Phase 5, verification, before the swap: exact row counts taken in the dump's snapshot
-//! against the restored staging database, and sequences. Any difference fails the sync, so
-//! the twin never becomes a copy that lost or gained rows on the way.
+//! Phase 5, verification, before the swap: exact row counts and content fingerprints
+//! taken in the dump's snapshot against the restored staging database (fingerprint.rs),
+//! sequences, and the tables' definitions (definitions.rs). Any difference fails the sync,
+//! so the twin never becomes a copy that lost, gained or changed a row, a constraint or a
+//! policy on the way.
 //!
 //! Both sides are counted in the background, so verification mostly waits for results
 //! that are already there: production's counts start in the snapshot phase and run during
@@ -8,7 +10,9 @@
 //! (building indexes, constraints and triggers adds and removes no rows).
 
 use super::super::catalog;
+use super::super::definitions;
 use super::super::dump::Transfer;
+use super::super::fingerprint::{self, Side};
 use super::super::job::Job;
 use super::super::pg::{self, pipeline_error, query, Conn};
 use super::snapshot::Snapshot;
@@ -34,14 +38,18 @@ impl<H: Host> Job<'_, H> {
             // Test bed only: simulates someone writing to staging behind our back.
             query(rt, self.client(), staging, &[&sql]).await?;
         }
-        Ok(StagingCounts(match catalog::count_sql(&snap.tables) {
-            Some(sql) => {
-                let h = rt.host.spawn(&[staging.psql(self.client(), &[&sql])])?;
-                self.processes.push(h);
-                Some(h)
-            }
-            None => None,
-        }))
+        Ok(StagingCounts(
+            match fingerprint::sql(&snap.specs, Side::Staging, snap.hash) {
+                Some(sql) => {
+                    let mut statements: Vec<&str> = fingerprint::SESSION_SETTINGS.to_vec();
+                    statements.push(&sql);
+                    let h = rt.host.spawn(&[staging.psql(self.client(), &statements)])?;
+                    self.processes.push(h);
+                    Some(h)
+                }
+                None => None,
+            },
+        ))
     }
 
     pub async fn verify(
@@ -63,6 +71,7 @@ impl<H: Host> Job<'_, H> {
             &query(rt, self.client(), staging, &[catalog::SEQUENCES_SQL]).await?,
         );
         let mut problems = count_mismatches(&self.report.tables);
+        problems.extend(content_mismatches(&self.report.tables));
         problems.extend(sequence_mismatches(&snap.sequences, &staging_sequences));
         if !problems.is_empty() {
             return Err(Error::Failed(format!(
@@ -82,10 +91,48 @@ impl<H: Host> Job<'_, H> {
         if self.s.transfer == Transfer::Stream {
             self.report.bytes = size.trim().parse().unwrap_or(0);
         }
+        let compared = self
+            .report
+            .tables
+            .iter()
+            .filter(|t| t.content != Content::NotCompared)
+            .count();
         rt.info(&format!(
-            "verified: {} tables, {} rows match the snapshot",
+            "verified: {} tables, {} rows match the snapshot{}",
             self.report.tables.len(),
-            self.report.rows()
+            self.report.rows(),
+            if compared > 0 {
+                format!("; the content of {compared} tables too")
+            } else {
+                String::new()
+            }
+        ));
+        Ok(())
+    }
+
+    /// The tables' definitions in staging against production's: call once row security is
+    /// switched on (it is part of what is compared).
+    pub async fn verify_definitions(&mut self, snap: &Snapshot, staging: &Conn) -> Result<()> {
+        let mut statements: Vec<&str> = definitions::SESSION_SETTINGS.to_vec();
+        statements.push(definitions::SQL);
+        let out = query(self.rt, self.client(), staging, &statements).await?;
+        let problems =
+            definitions::differences(&snap.definitions, &definitions::parse(&out), &snap.compared);
+        if !problems.is_empty() {
+            return Err(Error::Failed(format!(
+                "verification found {} difference(s) between production's table definitions and staging's: {}",
+                problems.len(),
+                problems.join("; ")
+            )));
+        }
+        let n = snap
+            .definitions
+            .keys()
+            .filter(|(t, _, _)| snap.compared.contains(t))
+            .count();
+        self.report.definitions_compared = n;
+        self.rt.info(&format!(
+            "verified: {n} definitions (columns, constraints, indexes, triggers, row security, policies) match production's"
         ));
         Ok(())
     }
@@ -98,7 +145,7 @@ async fn background_counts<H: Host>(
     handle: Option<u32>,
     what: &str,
     tables: usize,
-) -> Result<Vec<Option<i64>>> {
+) -> Result<Vec<Option<(i64, Option<String>)>>> {
     let Some(h) = handle else {
         return Ok(vec![]);
     };
@@ -106,14 +153,14 @@ async fn background_counts<H: Host>(
     if !status.success() {
         return Err(pipeline_error(rt, what, &["psql"], &status));
     }
-    Ok(catalog::parse_counts(&status.stdout, tables))
+    Ok(fingerprint::parse(&status.stdout, tables))
 }
 
 /// One row per copied table: what production had, what staging must have, what it has.
 fn table_rows(
     snap: &Snapshot,
-    source_counts: &[Option<i64>],
-    staging_counts: &[Option<i64>],
+    source_counts: &[Option<(i64, Option<String>)>],
+    staging_counts: &[Option<(i64, Option<String>)>],
 ) -> Vec<TableRows> {
     let masked: Vec<String> = snap.masked.iter().map(|m| m.table.display()).collect();
     snap.tables
@@ -123,14 +170,25 @@ fn table_rows(
             let is_masked = masked.contains(&t.display());
             // Masked tables are in `exclude_data` too, but their rows are copied.
             let data_excluded = snap.selection.exclude_data.contains(t) && !is_masked;
-            let source = source_counts.get(i).copied().flatten().unwrap_or(-1);
+            let source = source_counts.get(i).cloned().flatten();
+            let staging = staging_counts.get(i).cloned().flatten();
+            let rows = source.as_ref().map(|s| s.0).unwrap_or(-1);
+            let content = match (
+                source.as_ref().and_then(|s| s.1.as_ref()),
+                staging.as_ref().and_then(|s| s.1.as_ref()),
+            ) {
+                (Some(a), Some(b)) if a == b => Content::Same,
+                (Some(_), _) => Content::Differs,
+                _ => Content::NotCompared,
+            };
             TableRows {
                 table: t.display(),
-                source,
-                expected: if data_excluded { 0 } else { source },
-                staging: staging_counts.get(i).copied().flatten(),
+                source: rows,
+                expected: if data_excluded { 0 } else { rows },
+                staging: staging.map(|s| s.0),
                 masked: is_masked,
                 data_excluded,
+                content,
             }
         })
         .collect()
@@ -147,6 +205,32 @@ pub struct TableRows {
     pub staging: Option<i64>,
     pub masked: bool,
     pub data_excluded: bool,
+    pub content: Content,
+}
+
+/// The content fingerprint's verdict for one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// Data excluded, or `verify: counts`.
+    NotCompared,
+    Same,
+    Differs,
+}
+
+/// One line per table whose rows are as many as production's but not the same: the
+/// values themselves never appear (they may be masked ones), only the table.
+pub fn content_mismatches(rows: &[TableRows]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r.content == Content::Differs && r.staging == Some(r.expected))
+        .map(|r| {
+            format!(
+                "{}: the same {} rows, but not the same content{} (a value changed on the way: an encoding, a type's text form, a write to staging)",
+                r.table,
+                r.expected,
+                if r.masked { " after masking" } else { "" }
+            )
+        })
+        .collect()
 }
 
 /// One line per table whose staging count is not what it must be.
@@ -214,6 +298,7 @@ mod tests {
             staging,
             masked: false,
             data_excluded: false,
+            content: Content::NotCompared,
         }
     }
 

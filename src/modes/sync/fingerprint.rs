@@ -1,0 +1,260 @@
+//! Content verification: one fingerprint per copied table, computed by the servers on
+//! both sides (production in the dump's snapshot, staging once its rows are loaded), so a
+//! copy that has the right number of rows but a wrong one among them (a reinterpreted
+//! encoding, a row read through a policy, a value changed on the way) fails the sync.
+//!
+//! A table's fingerprint is the number of rows and the sum of a 64-bit hash of each row's
+//! text form, `ROW(col, …)::text`: independent of row order (no sort, one scan), exact
+//! (the sum is `numeric`), and computed where the data is, so nothing but two numbers per
+//! table reaches the runner. Columns are named in production's order on both sides, and
+//! every setting that changes a value's text form is fixed for the session.
+//!
+//! Masked tables are compared *after masking*: production's side hashes the same masking
+//! expressions the copy ran (same per-run salt), so a masked column is verified like any
+//! other and its raw values never leave production. Their generated columns are left out
+//! on both sides: the twin computes them from the masked values.
+//!
+//! Pure: SQL in, parsed numbers out.
+
+use super::catalog::{quote_ident, Column, Table};
+use super::mask::{expression, MaskKind};
+
+/// Settings that decide how values are written as text: fixed, so that production and the
+/// twin (another server, maybe another major, another default time zone) write every
+/// value alike. `lc_monetary` decides `money`; the rest are the usual suspects.
+pub const SESSION_SETTINGS: &[&str] = &[
+    "SET DateStyle = 'ISO, MDY'",
+    "SET IntervalStyle = 'postgres'",
+    "SET TimeZone = 'UTC'",
+    "SET extra_float_digits = 1",
+    "SET bytea_output = 'hex'",
+    "SET lc_monetary = 'C'",
+];
+
+/// How a row's text is hashed. `hashtextextended` hashes the text's bytes in the server's
+/// encoding: right when production is UTF8 like the twin. Production in another encoding
+/// (LATIN1…) hashes the text converted to UTF-8 on both sides (md5, about 2.5× slower).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    Text,
+    Utf8Bytes,
+}
+
+impl Hash {
+    pub fn for_encoding(server_encoding: &str) -> Hash {
+        if server_encoding.trim().eq_ignore_ascii_case("UTF8") {
+            Hash::Text
+        } else {
+            Hash::Utf8Bytes
+        }
+    }
+
+    fn of(self, text: &str) -> String {
+        match self {
+            Hash::Text => format!("hashtextextended({text}, 0)"),
+            Hash::Utf8Bytes => {
+                format!("('x' || left(md5(convert_to({text}, 'UTF8')), 16))::bit(64)::bigint")
+            }
+        }
+    }
+}
+
+/// Every column of every ordinary table in user schemas, in order: one query instead of
+/// one per table. Schema, table, then as `catalog::columns_sql`.
+pub const ALL_COLUMNS_SQL: &str = r#"SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated <> ''
+FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
+ORDER BY n.nspname, c.relname, a.attnum"#;
+
+/// `ALL_COLUMNS_SQL`'s rows grouped by table.
+pub fn parse_all_columns(out: &str) -> Vec<(Table, Vec<Column>)> {
+    let mut tables: Vec<(Table, Vec<Column>)> = Vec::new();
+    for r in out
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|r| r.len() >= 6)
+    {
+        let table = Table {
+            schema: r[0].to_string(),
+            name: r[1].to_string(),
+        };
+        let column = Column {
+            name: r[2].to_string(),
+            type_sql: r[3].to_string(),
+            not_null: r[4] == "t",
+            generated: r[5] == "t",
+        };
+        match tables.last_mut() {
+            Some((t, cols)) if *t == table => cols.push(column),
+            _ => tables.push((table, vec![column])),
+        }
+    }
+    tables
+}
+
+/// One table as verification reads it.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub table: Table,
+    /// Production's columns, in order; empty when the content is not compared.
+    pub columns: Vec<Column>,
+    /// The mask rules applied to it (compared after masking).
+    pub rules: Vec<(String, MaskKind)>,
+    /// Compare content, or count only (data excluded, `verify: counts`).
+    pub content: bool,
+}
+
+/// Which server a query reads: production (masking applied with the run's salt) or staging.
+#[derive(Debug, Clone, Copy)]
+pub enum Side<'a> {
+    Production { salt: &'a str },
+    Staging,
+}
+
+/// The row text hashed for one table on one side.
+fn row_text(spec: &Spec, side: Side) -> String {
+    let masked = !spec.rules.is_empty();
+    let items: Vec<String> = spec
+        .columns
+        .iter()
+        // A masked table's generated columns are computed from masked values in the twin.
+        .filter(|c| !(masked && c.generated))
+        .map(
+            |c| match (side, spec.rules.iter().find(|(n, _)| *n == c.name)) {
+                (Side::Production { salt }, Some((_, kind))) => expression(kind, c, salt),
+                _ => quote_ident(&c.name),
+            },
+        )
+        .collect();
+    format!("ROW({})::text", items.join(", "))
+}
+
+/// One statement: `index <tab> rows <tab> fingerprint` per table (fingerprint empty where
+/// the content is not compared). `FROM ONLY`: an inheritance parent's own rows, as copied.
+pub fn sql(specs: &[Spec], side: Side, hash: Hash) -> Option<String> {
+    if specs.is_empty() {
+        return None;
+    }
+    Some(
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let fingerprint = if s.content {
+                    format!("coalesce(sum({}), 0)::text", hash.of(&row_text(s, side)))
+                } else {
+                    "''".to_string()
+                };
+                format!(
+                    "SELECT {i}, count(*), {fingerprint} FROM ONLY {}",
+                    s.table.qualified()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL "),
+    )
+}
+
+/// `sql`'s output in table order: `(rows, fingerprint)`; None for a table with no line (a
+/// defect in the query, reported as a difference).
+pub fn parse(out: &str, n: usize) -> Vec<Option<(i64, Option<String>)>> {
+    let mut rows = vec![None; n];
+    for r in out
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|r| r.len() >= 2)
+    {
+        if let (Ok(i), Ok(c)) = (r[0].parse::<usize>(), r[1].parse::<i64>()) {
+            if i < n {
+                let fp = r.get(2).map(|f| f.trim()).filter(|f| !f.is_empty());
+                rows[i] = Some((c, fp.map(str::to_string)));
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(name: &str, generated: bool) -> Column {
+        Column {
+            name: name.into(),
+            type_sql: "text".into(),
+            not_null: false,
+            generated,
+        }
+    }
+
+    fn spec(rules: Vec<(String, MaskKind)>, content: bool) -> Spec {
+        Spec {
+            table: Table {
+                schema: "app".into(),
+                name: "users".into(),
+            },
+            columns: vec![col("id", false), col("email", false), col("lower", true)],
+            rules,
+            content,
+        }
+    }
+
+    #[test]
+    fn both_sides_hash_the_same_columns_in_production_order() {
+        let plain = spec(vec![], true);
+        let p = sql(&[plain.clone()], Side::Production { salt: "s" }, Hash::Text).unwrap();
+        let s = sql(&[plain], Side::Staging, Hash::Text).unwrap();
+        assert_eq!(p, s);
+        assert!(
+            p.contains(r#"hashtextextended(ROW("id", "email", "lower")::text, 0)"#)
+                && p.contains(r#"FROM ONLY "app"."users""#),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn masked_tables_are_compared_after_masking_without_generated_columns() {
+        let masked = spec(vec![("email".into(), MaskKind::Hash)], true);
+        let p = sql(
+            &[masked.clone()],
+            Side::Production { salt: "salt1" },
+            Hash::Text,
+        )
+        .unwrap();
+        let s = sql(&[masked], Side::Staging, Hash::Text).unwrap();
+        assert!(p.contains("sha256") && p.contains("'salt1'"), "{p}");
+        assert!(!p.contains("\"lower\"") && !s.contains("\"lower\""), "{s}");
+        assert!(s.contains(r#"ROW("id", "email")::text"#), "{s}");
+    }
+
+    #[test]
+    fn counts_only_and_other_encodings() {
+        let q = sql(&[spec(vec![], false)], Side::Staging, Hash::Text).unwrap();
+        assert!(q.contains("count(*), ''") && !q.contains("hash"), "{q}");
+        let q = sql(
+            &[spec(vec![], true)],
+            Side::Staging,
+            Hash::for_encoding("LATIN1"),
+        )
+        .unwrap();
+        assert!(q.contains("convert_to(ROW("), "{q}");
+        assert_eq!(Hash::for_encoding("UTF8\n"), Hash::Text);
+        assert!(sql(&[], Side::Staging, Hash::Text).is_none());
+    }
+
+    #[test]
+    fn parses_rows_and_fingerprints() {
+        assert_eq!(
+            parse("1\t7\t-123\n0\t3\t\n", 3),
+            vec![Some((3, None)), Some((7, Some("-123".to_string()))), None]
+        );
+        let cols = parse_all_columns("app\tusers\tid\tbigint\tt\tf\napp\tusers\temail\ttext\tf\tf\npublic\tx\ta\tint\tf\tt\n");
+        assert_eq!(cols.len(), 2);
+        assert_eq!(cols[0].1.len(), 2);
+        assert!(cols[1].1[0].generated);
+    }
+}
