@@ -206,7 +206,12 @@ mod tests {
     #[test]
     fn both_sides_hash_the_same_columns_in_production_order() {
         let plain = spec(vec![], true);
-        let p = sql(&[plain.clone()], Side::Production { salt: "s" }, Hash::Text).unwrap();
+        let p = sql(
+            std::slice::from_ref(&plain),
+            Side::Production { salt: "s" },
+            Hash::Text,
+        )
+        .unwrap();
         let s = sql(&[plain], Side::Staging, Hash::Text).unwrap();
         assert_eq!(p, s);
         assert!(
@@ -220,7 +225,7 @@ mod tests {
     fn masked_tables_are_compared_after_masking_without_generated_columns() {
         let masked = spec(vec![("email".into(), MaskKind::Hash)], true);
         let p = sql(
-            &[masked.clone()],
+            std::slice::from_ref(&masked),
             Side::Production { salt: "salt1" },
             Hash::Text,
         )
