@@ -255,18 +255,26 @@ test('a failure in each phase leaves the twin as it was and no staging behind', 
     }
   });
 
-  await t.test('restore error', async () => {
+  await t.test('a policy for a role the target lacks: named before the copy', async () => {
     await prodSql('CREATE ROLE auditor', { user: 'postgres' });
     await prodSql('CREATE POLICY auditors ON app.audit_log TO auditor USING (true)');
     try {
       const twinBefore = await fingerprint(twinSql);
       const namesBefore = branchNames();
       const r = await sync();
-      await assertFailedCleanly(r, { phase: 'indexes and constraints', message: /role "auditor" does not exist/, twinBefore, namesBefore });
+      await assertFailedCleanly(r, { phase: 'staging', message: /policy `auditors` on `app\.audit_log` is for `auditor`[\s\S]*neonctl roles create --name auditor[\s\S]*Nothing was copied/, twinBefore, namesBefore });
     } finally {
       await prodSql('DROP POLICY auditors ON app.audit_log');
       await prodSql('DROP ROLE auditor', { user: 'postgres' });
     }
+  });
+
+  await t.test('restore error (a duplicate key when the primary key is built), its row value cut', async () => {
+    const twinBefore = await fingerprint(twinSql);
+    const namesBefore = branchNames();
+    const r = await sync({}, { env: { NEON_GITOPS_TEST_STAGING_SQL: "INSERT INTO public.settings VALUES ('currency', 'dup')" } });
+    await assertFailedCleanly(r, { phase: 'indexes and constraints', message: /could not create unique index "settings_pkey"[\s\S]*Key \(key\)=\(…\)/, twinBefore, namesBefore });
+    assert.ok(!r.errors.join('\n').includes('=(currency)'), r.errors.join('\n'));
   });
 
   await t.test('verification mismatch', async () => {
@@ -476,7 +484,7 @@ test('a unique column too short for a unique fake: a clear error naming the rule
   }
 });
 
-test('partitioned tables: a pattern on the parent covers its partitions (selected with all of them, or their data excluded)', async () => {
+test('partitioned tables: a pattern on the parent covers its partitions (selected with all of them, masked, or their data excluded)', async () => {
   await prodSql(`CREATE TABLE app.events (id int NOT NULL, at date NOT NULL, body text) PARTITION BY RANGE (id);
     CREATE TABLE app.events_1 PARTITION OF app.events FOR VALUES FROM (0) TO (100);
     CREATE TABLE app.events_2 PARTITION OF app.events FOR VALUES FROM (100) TO (200);
@@ -489,6 +497,12 @@ test('partitioned tables: a pattern on the parent covers its partitions (selecte
     assert.equal(await onTwin('twin-parts', 'SELECT count(*) FROM app.events'), '250');
     assert.equal(await onTwin('twin-parts', "SELECT count(*) FROM pg_inherits WHERE inhparent = 'app.events'::regclass"), '3');
     assert.equal(await onTwin('twin-parts', "SELECT to_regclass('app.users') IS NULL"), 't', 'only the selected table');
+
+    // A mask on the partitioned table masks every partition (and is verified after masking).
+    const masked = await sync({ tables: 'app.events', mask: 'events.body: fixed:redacted', 'twin-branch': 'twin-parts' });
+    assert.equal(masked.code, 0, logText(masked));
+    assert.equal(await onTwin('twin-parts', "SELECT count(*) || ' ' || count(*) FILTER (WHERE body = 'redacted') FROM app.events"), '250 250');
+    assert.match(masked.summary, /\| `app\.events_rest` \| 51 \| 51 \| same after masking \| masked \|/);
 
     const noData = await sync({ 'exclude-table-data': 'app.events', 'twin-branch': 'twin-parts' });
     assert.equal(noData.code, 0, logText(noData));

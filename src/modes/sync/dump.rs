@@ -42,6 +42,9 @@ pub struct Selection {
     pub exclude: Vec<Table>,
     /// Schema without rows (`exclude-table-data`) — masked tables too, whose rows we copy.
     pub exclude_data: Vec<Table>,
+    /// `large-objects: copy`: pg_dump leaves them out when `--table` selects tables, so
+    /// they are asked for (`-b`); `skip` leaves them out always (`-B`).
+    pub large_objects: bool,
 }
 
 /// `"schema"."table"` as a pg_dump pattern: quoted, so it matches exactly that table.
@@ -59,6 +62,12 @@ pub fn selection_args(sel: &Selection) -> Vec<String> {
     }
     for t in &sel.exclude_data {
         args.push(format!("--exclude-table-data={}", pattern(t)));
+    }
+    // The short forms: `--blobs` became `--large-objects` in pg_dump 16.
+    if !sel.large_objects {
+        args.push("-B".to_string());
+    } else if !sel.only.is_empty() {
+        args.push("-b".to_string());
     }
     args
 }
@@ -347,6 +356,7 @@ mod tests {
             only: vec![],
             exclude: vec![t("app", "Audit")],
             exclude_data: vec![t("public", "events")],
+            large_objects: true,
         };
         assert_eq!(
             selection_args(&sel),
@@ -436,6 +446,7 @@ mod tests {
             only: vec![],
             exclude: vec![],
             exclude_data: vec![t("app", "audit")],
+            large_objects: true,
         };
         let main = data_stream(&client, &source, "s-1", &sel, &[t("public", "big")]).args;
         assert!(main.contains(&"--exclude-table-data=\"app\".\"audit\"".to_string()));

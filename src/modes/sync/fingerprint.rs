@@ -105,6 +105,17 @@ pub struct Spec {
     pub rules: Vec<(String, MaskKind)>,
     /// Compare content, or count only (data excluded, `verify: counts`).
     pub content: bool,
+    /// Left out of the copy after the snapshot (`skip-missing-extensions`): not read on
+    /// staging, not reported.
+    pub left_out: bool,
+}
+
+/// How large objects are verified: not at all (none in production), by count, or by
+/// content (each object's oid and the md5 of its bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LargeObjects {
+    Count,
+    Content,
 }
 
 /// Which server a query reads: production (masking applied with the run's salt) or staging.
@@ -134,28 +145,44 @@ fn row_text(spec: &Spec, side: Side) -> String {
 
 /// One statement: `index <tab> rows <tab> fingerprint` per table (fingerprint empty where
 /// the content is not compared). `FROM ONLY`: an inheritance parent's own rows, as copied.
-pub fn sql(specs: &[Spec], side: Side, hash: Hash) -> Option<String> {
-    if specs.is_empty() {
-        return None;
-    }
-    Some(
-        specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let fingerprint = if s.content {
-                    format!("coalesce(sum({}), 0)::text", hash.of(&row_text(s, side)))
-                } else {
-                    "''".to_string()
-                };
-                format!(
-                    "SELECT {i}, count(*), {fingerprint} FROM ONLY {}",
-                    s.table.qualified()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" UNION ALL "),
-    )
+/// With `large_objects`, one more line (index `specs.len()`) for `pg_largeobject_metadata`.
+pub fn sql(
+    specs: &[Spec],
+    side: Side,
+    hash: Hash,
+    large_objects: Option<LargeObjects>,
+) -> Option<String> {
+    let lo = large_objects.map(|how| {
+        let fingerprint = match how {
+            LargeObjects::Content => format!(
+                "coalesce(sum({}), 0)::text",
+                hash.of("oid::text || ':' || md5(pg_catalog.lo_get(oid))")
+            ),
+            LargeObjects::Count => "''".to_string(),
+        };
+        format!(
+            "SELECT {}, count(*), {fingerprint} FROM pg_catalog.pg_largeobject_metadata",
+            specs.len()
+        )
+    });
+    let parts: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.left_out)
+        .map(|(i, s)| {
+            let fingerprint = if s.content {
+                format!("coalesce(sum({}), 0)::text", hash.of(&row_text(s, side)))
+            } else {
+                "''".to_string()
+            };
+            format!(
+                "SELECT {i}, count(*), {fingerprint} FROM ONLY {}",
+                s.table.qualified()
+            )
+        })
+        .chain(lo)
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
 }
 
 /// `sql`'s output in table order: `(rows, fingerprint)`; None for a table with no line (a
@@ -200,6 +227,7 @@ mod tests {
             columns: vec![col("id", false), col("email", false), col("lower", true)],
             rules,
             content,
+            left_out: false,
         }
     }
 
@@ -210,9 +238,10 @@ mod tests {
             std::slice::from_ref(&plain),
             Side::Production { salt: "s" },
             Hash::Text,
+            None,
         )
         .unwrap();
-        let s = sql(&[plain], Side::Staging, Hash::Text).unwrap();
+        let s = sql(&[plain], Side::Staging, Hash::Text, None).unwrap();
         assert_eq!(p, s);
         assert!(
             p.contains(r#"hashtextextended(ROW("id", "email", "lower")::text, 0)"#)
@@ -228,9 +257,10 @@ mod tests {
             std::slice::from_ref(&masked),
             Side::Production { salt: "salt1" },
             Hash::Text,
+            None,
         )
         .unwrap();
-        let s = sql(&[masked], Side::Staging, Hash::Text).unwrap();
+        let s = sql(&[masked], Side::Staging, Hash::Text, None).unwrap();
         assert!(p.contains("sha256") && p.contains("'salt1'"), "{p}");
         assert!(!p.contains("\"lower\"") && !s.contains("\"lower\""), "{s}");
         assert!(s.contains(r#"ROW("id", "email")::text"#), "{s}");
@@ -238,17 +268,23 @@ mod tests {
 
     #[test]
     fn counts_only_and_other_encodings() {
-        let q = sql(&[spec(vec![], false)], Side::Staging, Hash::Text).unwrap();
+        let q = sql(&[spec(vec![], false)], Side::Staging, Hash::Text, None).unwrap();
         assert!(q.contains("count(*), ''") && !q.contains("hash"), "{q}");
         let q = sql(
             &[spec(vec![], true)],
             Side::Staging,
             Hash::for_encoding("LATIN1"),
+            None,
         )
         .unwrap();
         assert!(q.contains("convert_to(ROW("), "{q}");
         assert_eq!(Hash::for_encoding("UTF8\n"), Hash::Text);
-        assert!(sql(&[], Side::Staging, Hash::Text).is_none());
+        assert!(sql(&[], Side::Staging, Hash::Text, None).is_none());
+        let lo = sql(&[], Side::Staging, Hash::Text, Some(LargeObjects::Content)).unwrap();
+        assert!(
+            lo.starts_with("SELECT 0, count(*)") && lo.contains("lo_get(oid)"),
+            "{lo}"
+        );
     }
 
     #[test]

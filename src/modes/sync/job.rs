@@ -54,6 +54,9 @@ pub struct Job<'a, H: Host> {
     pub prefix: String,
     /// Set once the twin holds the new copy: from then on a failure deletes nothing.
     pub swapped: bool,
+    /// The twin branch, when this sync created it (a first sync): a failure deletes it
+    /// again, so a failed first sync leaves the project as it was.
+    pub created_twin: Option<Branch>,
 }
 
 impl<'a, H: Host> Job<'a, H> {
@@ -81,6 +84,7 @@ impl<'a, H: Host> Job<'a, H> {
             temp: Vec::new(),
             prefix,
             swapped: false,
+            created_twin: None,
         }
     }
 
@@ -167,6 +171,18 @@ impl<'a, H: Host> Job<'a, H> {
                 }
             }
             None => {}
+        }
+        if let (Some(twin), Some(neon)) = (self.created_twin.take(), self.neon.as_ref()) {
+            match neon.delete_branch(&twin.id).await {
+                Ok(_) => rt.info(&format!(
+                    "Deleted twin branch {}, which this failed first sync had created",
+                    twin.name
+                )),
+                Err(e) => rt.warning(&format!(
+                    "could not delete the twin branch {} this sync created ({e}); delete it, or the next sync uses it",
+                    twin.name
+                )),
+            }
         }
         rt.host.save_state(STATE_NAME, "");
         rt.host.save_state(STATE_ID, "");

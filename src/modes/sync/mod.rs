@@ -66,10 +66,13 @@ impl<H: Host> Job<'_, H> {
         let prepared = self.prepare().await?;
 
         self.enter("snapshot");
-        let snapshot = self.take_snapshot(&prepared.source).await?;
+        let mut snapshot = self.take_snapshot(&prepared.source).await?;
 
         self.enter("staging");
-        let staging = self.create_staging(&prepared).await?;
+        let mut staging = self.create_staging(&prepared).await?;
+        // Roles and extensions the target lacks: all of them named, before the copy.
+        staging.skipped = self.check_fit(&snapshot, &staging).await?;
+        snapshot.leave_out(&staging.skipped.relations);
 
         // The copy enters its own steps (schema, data, …, indexes and constraints).
         // Staging's rows are final once loaded: they are counted while indexes are built.

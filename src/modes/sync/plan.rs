@@ -10,7 +10,10 @@
 //!   to the target's role);
 //! - `SCHEMA public`: staging already has it;
 //! - user mappings: their options hold the credentials (passwords) production uses for
-//!   foreign servers, which must not reach a development copy.
+//!   foreign servers, which must not reach a development copy;
+//! - with `skip-missing-extensions: true`, the objects that depend on an extension the
+//!   target lacks (phases/fit.rs finds them), and their comments;
+//! - with `large-objects: skip`, large objects.
 //!
 //! Everything else is kept, entry types this list does not know included: an entry
 //! dropped without a reason would make the twin silently differ from production (row
@@ -84,6 +87,9 @@ const KNOWN_DESCS: &[&str] = &[
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TocEntry {
+    /// `(catalog table oid, object oid)`; data entries have `(0, table oid)`, comments
+    /// and a few others `(0, 0)`.
+    pub catalog: (u64, u64),
     pub desc: String,
     pub namespace: String,
     /// Name (and, for comments/ACLs, the kind of object first: `EXTENSION citext`).
@@ -99,8 +105,10 @@ pub fn parse_line(line: &str) -> Option<TocEntry> {
     // " <tableoid> <oid> <desc> <namespace> <tag> <owner>": the owner is empty (a trailing
     // space) for objects without one, and tags may contain spaces.
     let rest = rest.trim_start();
-    let rest = rest.split_once(' ')?.1.trim_start(); // table oid
-    let rest = rest.split_once(' ')?.1.trim_start(); // oid
+    let (tableoid, rest) = rest.split_once(' ')?;
+    let rest = rest.trim_start();
+    let (oid, rest) = rest.split_once(' ')?;
+    let rest = rest.trim_start();
     let rest = rest.trim_end_matches(['\r', '\n']);
     let desc = KNOWN_DESCS
         .iter()
@@ -113,6 +121,7 @@ pub fn parse_line(line: &str) -> Option<TocEntry> {
         tail.rsplit_once(' ').map(|(t, _owner)| t).unwrap_or(tail)
     };
     Some(TocEntry {
+        catalog: (tableoid.parse().ok()?, oid.parse().ok()?),
         desc: desc.to_string(),
         namespace: if namespace.is_empty() {
             "-".into()
@@ -137,7 +146,67 @@ pub struct Plan {
     pub row_security: String,
 }
 
-pub fn filter_toc(toc: &str, available_extensions: &BTreeSet<String>) -> Plan {
+/// What the filter knows about the target and the user's choices.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// `pg_available_extensions` on the target.
+    pub available_extensions: BTreeSet<String>,
+    /// Objects left out (`(catalog table oid, oid)`), and the `(schema, name)` of the
+    /// relations among them: `skip-missing-extensions`.
+    pub skip_objects: BTreeSet<(u64, u64)>,
+    pub skip_relations: BTreeSet<(String, String)>,
+    /// `large-objects: copy` (true) or `skip`.
+    pub large_objects: bool,
+}
+
+const LARGE_OBJECT_DESCS: &[&str] = &[
+    "BLOB",
+    "BLOBS",
+    "BLOB METADATA",
+    "BLOB DATA",
+    "LARGE OBJECT",
+];
+
+impl Filter {
+    /// Whether an entry belongs to an object `skip-missing-extensions` leaves out: by its
+    /// catalog id, by its table's for data entries, by name for entries without an id.
+    fn skips(&self, e: &TocEntry) -> bool {
+        let (class, oid) = e.catalog;
+        if self.skip_objects.contains(&(class, oid)) {
+            return true;
+        }
+        if class == 0 && oid != 0 {
+            return self.skip_objects.contains(&(PG_CLASS, oid));
+        }
+        if (class, oid) != (0, 0) || e.namespace == "-" {
+            return false;
+        }
+        // `COMMENT app TABLE users`, `COMMENT app COLUMN users.email`, `SEQUENCE OWNED BY app users_id_seq`
+        let object = match e.desc.as_str() {
+            "COMMENT" | "SECURITY LABEL" => e
+                .tag
+                .split_once(' ')
+                .map(|(_, name)| name)
+                .unwrap_or(&e.tag)
+                .trim_start_matches("VIEW ")
+                .to_string(),
+            _ => e.tag.clone(),
+        };
+        let relation = object
+            .split('.')
+            .next()
+            .unwrap_or(&object)
+            .trim_matches('"');
+        self.skip_relations
+            .contains(&(e.namespace.clone(), relation.to_string()))
+    }
+}
+
+/// `pg_class`'s oid: the catalog of tables, views, sequences and indexes.
+const PG_CLASS: u64 = 1259;
+
+pub fn filter_toc(toc: &str, filter: &Filter) -> Plan {
+    let available_extensions = &filter.available_extensions;
     let mut plan = Plan::default();
     let mut missing: BTreeSet<String> = BTreeSet::new();
     for line in toc.lines() {
@@ -179,6 +248,15 @@ pub fn filter_toc(toc: &str, available_extensions: &BTreeSet<String>) -> Plan {
                 missing.insert(entry.tag.clone());
                 Some("the target does not offer this extension")
             }
+            d if !filter.large_objects
+                && (LARGE_OBJECT_DESCS.contains(&d)
+                    || (d == "COMMENT" && entry.tag.starts_with("LARGE OBJECT "))) =>
+            {
+                Some("large objects are not copied (`large-objects: skip`)")
+            }
+            _ if filter.skips(&entry) => Some(
+                "depends on an extension the target does not offer (`skip-missing-extensions`)",
+            ),
             _ => None,
         };
         match reason {
@@ -253,7 +331,12 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let plan = filter_toc(TOC, &available);
+        let filter = Filter {
+            available_extensions: available,
+            large_objects: true,
+            ..Default::default()
+        };
+        let plan = filter_toc(TOC, &filter);
         let kept: Vec<&str> = plan.list.lines().collect();
         assert!(kept.iter().any(|l| l.contains("EXTENSION - citext")));
         assert!(kept.iter().any(|l| l.contains("TABLE DATA app users")));
@@ -290,5 +373,44 @@ mod tests {
         assert_eq!(plan.missing_extensions, vec!["postgis".to_string()]);
         assert_eq!(plan.dropped.len(), 10, "{:#?}", plan.dropped);
         assert!(plan.dropped.iter().any(|(w, _)| w == "EXTENSION postgis"));
+    }
+
+    #[test]
+    fn skips_what_depends_on_a_missing_extension_and_large_objects_on_request() {
+        let toc = "215; 1259 16400 TABLE app users alice
+3350; 0 16400 TABLE DATA app users alice
+3100; 2606 16410 CONSTRAINT app users users_pkey alice
+4126; 0 0 COMMENT app TABLE users alice
+4127; 0 0 COMMENT app COLUMN users.email alice
+216; 1259 16401 TABLE app orders alice
+3351; 0 16401 TABLE DATA app orders alice
+4200; 2613 16900 BLOB - 16900 alice
+4201; 0 0 BLOBS - BLOBS 
+";
+        let filter = Filter {
+            skip_objects: [(1259, 16400), (2606, 16410)].into_iter().collect(),
+            skip_relations: [("app".to_string(), "users".to_string())]
+                .into_iter()
+                .collect(),
+            large_objects: false,
+            ..Default::default()
+        };
+        let plan = filter_toc(toc, &filter);
+        assert_eq!(
+            plan.list.lines().collect::<Vec<_>>(),
+            vec![
+                "216; 1259 16401 TABLE app orders alice",
+                "3351; 0 16401 TABLE DATA app orders alice"
+            ],
+            "{:#?}",
+            plan.dropped
+        );
+        assert_eq!(plan.dropped.len(), 7);
+        assert_eq!(
+            parse_line("4200; 2613 16900 BLOB - 16900 alice")
+                .unwrap()
+                .catalog,
+            (2613, 16900)
+        );
     }
 }

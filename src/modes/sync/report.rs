@@ -170,7 +170,22 @@ impl Report {
             ));
         }
         if !self.dropped.is_empty() {
-            md.push_str("<details><summary>Left out for a managed target</summary>\n\n");
+            // Counted by reason, so what was left out reads at a glance.
+            let mut reasons: Vec<(&str, usize)> = Vec::new();
+            for (_, why) in &self.dropped {
+                match reasons.iter_mut().find(|(r, _)| r == why) {
+                    Some((_, n)) => *n += 1,
+                    None => reasons.push((why, 1)),
+                }
+            }
+            md.push_str(&format!(
+                "<details><summary>Left out of the copy: {}</summary>\n\n",
+                reasons
+                    .iter()
+                    .map(|(why, n)| format!("{n} × {why}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
             for (what, why) in &self.dropped {
                 md.push_str(&format!("- `{what}`: {why}\n"));
             }

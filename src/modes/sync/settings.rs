@@ -62,6 +62,10 @@ pub struct Settings {
     pub own_stream_min_bytes: u64,
     pub temp_dir: String,
     pub verify: Verify,
+    /// Leave out what depends on extensions the target lacks, instead of failing.
+    pub skip_missing_extensions: bool,
+    /// `large-objects: copy` (true) or `skip`.
+    pub large_objects: bool,
 }
 
 /// The default fast path, chosen by measurement (bench/sync): see README.
@@ -148,6 +152,8 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             "counts" => Verify::Counts,
             _ => Verify::Content,
         },
+        skip_missing_extensions: inputs.bool("skip-missing-extensions", false)?,
+        large_objects: inputs.choice("large-objects", &["copy", "skip"], "copy")? == "copy",
     })
 }
 

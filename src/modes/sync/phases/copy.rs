@@ -261,7 +261,15 @@ END $$"#;
                 pg::error_text(&toc.stderr)
             )));
         }
-        let plan = plan::filter_toc(&toc.stdout, &staging.extensions);
+        let plan = plan::filter_toc(
+            &toc.stdout,
+            &plan::Filter {
+                available_extensions: staging.extensions.clone(),
+                skip_objects: staging.skipped.objects.clone(),
+                skip_relations: staging.skipped.relations.clone(),
+                large_objects: self.s.large_objects,
+            },
+        );
         if !plan.missing_extensions.is_empty() {
             rt.warning(&format!(
                 "the target does not offer these extensions production uses; they are not created: {}",

@@ -3,6 +3,7 @@
 //! later ones need, so the flow of data between phases is visible in `Job::sync`.
 
 pub mod copy;
+pub mod fit;
 pub mod preparation;
 pub mod snapshot;
 pub mod staging;

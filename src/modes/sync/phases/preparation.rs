@@ -146,12 +146,15 @@ impl<H: Host> Job<'_, H> {
                             }
                         }
                         self.rt.info(&format!("Twin branch {twin_branch} does not exist yet: creating it from the default branch"));
-                        neon.create_branch(&NewBranch {
-                            name: twin_branch.clone(),
-                            ..Default::default()
-                        })
-                        .await?
-                        .branch
+                        let created = neon
+                            .create_branch(&NewBranch {
+                                name: twin_branch.clone(),
+                                ..Default::default()
+                            })
+                            .await?
+                            .branch;
+                        self.created_twin = Some(created.clone());
+                        created
                     }
                 };
                 let conn = branch_connection(&neon, &twin, None, &role, &database).await?;

@@ -14,7 +14,7 @@ use super::super::catalog::{self, quote_literal, Table};
 use super::super::clients::Client;
 use super::super::definitions::{self, Definitions};
 use super::super::dump::{MaskedTable, Selection};
-use super::super::fingerprint::{self, Hash, Side, Spec};
+use super::super::fingerprint::{self, Hash, LargeObjects, Side, Spec};
 use super::super::job::Job;
 use super::super::mask;
 use super::super::patterns::{any_matches, Pattern};
@@ -51,6 +51,37 @@ pub struct Snapshot {
     /// included) whose definitions the twin must have.
     pub definitions: Definitions,
     pub compared: BTreeSet<String>,
+    /// How large objects are verified (`large-objects: skip`: counted, none expected).
+    pub large_objects: LargeObjects,
+}
+
+impl Snapshot {
+    /// Leave relations out of the copy after the fact (`skip-missing-extensions`): no
+    /// schema, no rows, no verification; their dependent objects are dropped from the
+    /// TOC by id.
+    pub fn leave_out(&mut self, relations: &BTreeSet<(String, String)>) {
+        let gone = |t: &Table| relations.contains(&(t.schema.clone(), t.name.clone()));
+        for spec in self.specs.iter_mut().filter(|s| gone(&s.table)) {
+            spec.left_out = true;
+        }
+        let left: Vec<Table> = self.tables.iter().filter(|t| gone(t)).cloned().collect();
+        self.selection.only.retain(|t| !gone(t));
+        if self.selection.only.is_empty() {
+            for t in &left {
+                if !self.selection.exclude.contains(t) {
+                    self.selection.exclude.push(t.clone());
+                }
+            }
+        }
+        for t in &left {
+            if !self.selection.exclude_data.contains(t) {
+                self.selection.exclude_data.push(t.clone());
+            }
+        }
+        self.masked.retain(|m| !gone(&m.table));
+        self.compared
+            .retain(|name| !relations.iter().any(|(s, n)| *name == format!("{s}.{n}")));
+    }
 }
 
 /// Runs queries on production in the snapshot (one short psql session each).
@@ -118,7 +149,15 @@ impl<H: Host> Job<'_, H> {
                 i.and_then(|i| all_sizes.get(i).copied()).unwrap_or(0)
             })
             .collect();
-        let masked = resolve_masks(&self.s, &tables, &mut selection, &read).await?;
+        // Each copied table's partitioned root: a mask rule on the root covers them all.
+        let table_roots: Vec<Option<Table>> = tables
+            .iter()
+            .map(|t| {
+                let i = all.iter().position(|a| a == t)?;
+                roots.get(i).cloned().flatten()
+            })
+            .collect();
+        let masked = resolve_masks(&self.s, &tables, &table_roots, &mut selection, &read).await?;
         self.report.masked = masked
             .iter()
             .flat_map(|m| {
@@ -160,7 +199,17 @@ impl<H: Host> Job<'_, H> {
         ));
         // Exact counts and fingerprints take as long as a scan of every table: start them
         // now, in the background, so they run while staging is made and the copy runs.
-        let counts = match fingerprint::sql(&specs, Side::Production { salt: &salt }, hash) {
+        let large_objects = if self.s.verify == Verify::Content && self.s.large_objects {
+            LargeObjects::Content
+        } else {
+            LargeObjects::Count
+        };
+        let counts = match fingerprint::sql(
+            &specs,
+            Side::Production { salt: &salt },
+            hash,
+            Some(large_objects),
+        ) {
             Some(sql) => {
                 let mut statements: Vec<&str> = fingerprint::SESSION_SETTINGS.to_vec();
                 statements.push(&sql);
@@ -186,6 +235,7 @@ impl<H: Host> Job<'_, H> {
             salt,
             definitions,
             compared,
+            large_objects,
         })
     }
 
@@ -223,6 +273,7 @@ impl<H: Host> Job<'_, H> {
                     content: self.s.verify == Verify::Content && !data_excluded,
                     columns: cols,
                     rules,
+                    left_out: false,
                 }
             })
             .collect())
@@ -349,6 +400,7 @@ fn select_tables(s: &Settings, all: &[Table], roots: &[Option<Table>]) -> (Vec<T
             .filter(|&&i| covers(&s.exclude_table_data, all, roots, i))
             .map(|&i| all[i].clone())
             .collect(),
+        large_objects: s.large_objects,
     };
     (tables, selection)
 }
@@ -359,19 +411,32 @@ fn select_tables(s: &Settings, all: &[Table], roots: &[Option<Table>]) -> (Vec<T
 async fn resolve_masks<H: Host>(
     s: &Settings,
     tables: &[Table],
+    roots: &[Option<Table>],
     selection: &mut Selection,
     read: &Reader<'_, H>,
 ) -> Result<Vec<MaskedTable>> {
     let mut masked: Vec<MaskedTable> = Vec::new();
     for rule in &s.mask {
-        let candidates: Vec<&Table> = tables
-            .iter()
-            .filter(|t| {
-                t.name == rule.table && rule.schema.as_ref().is_none_or(|sc| *sc == t.schema)
-            })
-            .collect();
-        let table = match candidates.as_slice() {
-            [one] => (*one).clone(),
+        let named = |t: &Table| {
+            t.name == rule.table && rule.schema.as_ref().is_none_or(|sc| *sc == t.schema)
+        };
+        // A rule names a table, or a partitioned table: then every partition of it.
+        let mut owners: Vec<&Table> = Vec::new();
+        let mut targets: Vec<&Table> = Vec::new();
+        for (i, t) in tables.iter().enumerate() {
+            let owner = match roots.get(i).and_then(Option::as_ref) {
+                Some(root) if named(root) => root,
+                _ if named(t) => t,
+                _ => continue,
+            };
+            if !owners.contains(&owner) {
+                owners.push(owner);
+            }
+            targets.push(t);
+        }
+        let candidates = owners;
+        match candidates.as_slice() {
+            [_] => {}
             [] => {
                 return Err(Error::input(
                     "mask",
@@ -397,51 +462,9 @@ async fn resolve_masks<H: Host>(
                 ))
             }
         };
-        if selection.exclude_data.contains(&table) {
-            continue; // no rows copied: nothing to mask
+        for table in targets {
+            resolve_rule(rule, table, selection, &mut masked, read).await?;
         }
-        let entry = match masked.iter_mut().position(|m| m.table == table) {
-            Some(i) => &mut masked[i],
-            None => {
-                let columns =
-                    catalog::parse_columns(&read.query(&catalog::columns_sql(&table)).await?);
-                masked.push(MaskedTable {
-                    table: table.clone(),
-                    columns,
-                    rules: vec![],
-                });
-                masked.last_mut().expect("just pushed")
-            }
-        };
-        let column = entry
-            .columns
-            .iter()
-            .find(|c| c.name == rule.column)
-            .ok_or_else(|| {
-                Error::input(
-                    "mask",
-                    format!(
-                        "line {}: table {} has no column `{}` (columns: {})",
-                        rule.line,
-                        table.display(),
-                        rule.column,
-                        entry
-                            .columns
-                            .iter()
-                            .map(|c| c.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-            })?;
-        mask::check_rule(rule, column)?;
-        if !matches!(rule.kind, mask::MaskKind::Null) {
-            let unique = read.query(&catalog::unique_columns_sql(&table)).await?;
-            if unique.lines().any(|l| l.trim() == rule.column) {
-                mask::check_unique(rule, column)?;
-            }
-        }
-        entry.rules.push((rule.column.clone(), rule.kind.clone()));
     }
     // Only pairs whose both tables' rows are copied can break.
     let fks: Vec<_> = catalog::parse_foreign_keys(&read.query(catalog::FOREIGN_KEYS_SQL).await?)
@@ -461,6 +484,62 @@ async fn resolve_masks<H: Host>(
         selection.exclude_data.push(m.table.clone());
     }
     Ok(masked)
+}
+
+/// One mask rule on one copied table: the column exists, the rule fits its type and, on a
+/// unique column, keeps values unique.
+async fn resolve_rule<H: Host>(
+    rule: &mask::MaskRule,
+    table: &Table,
+    selection: &Selection,
+    masked: &mut Vec<MaskedTable>,
+    read: &Reader<'_, H>,
+) -> Result<()> {
+    if selection.exclude_data.contains(table) {
+        return Ok(()); // no rows copied: nothing to mask
+    }
+    let entry = match masked.iter_mut().position(|m| m.table == *table) {
+        Some(i) => &mut masked[i],
+        None => {
+            let columns = catalog::parse_columns(&read.query(&catalog::columns_sql(table)).await?);
+            masked.push(MaskedTable {
+                table: table.clone(),
+                columns,
+                rules: vec![],
+            });
+            masked.last_mut().expect("just pushed")
+        }
+    };
+    let column = entry
+        .columns
+        .iter()
+        .find(|c| c.name == rule.column)
+        .ok_or_else(|| {
+            Error::input(
+                "mask",
+                format!(
+                    "line {}: table {} has no column `{}` (columns: {})",
+                    rule.line,
+                    table.display(),
+                    rule.column,
+                    entry
+                        .columns
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+    mask::check_rule(rule, column)?;
+    if !matches!(rule.kind, mask::MaskKind::Null) {
+        let unique = read.query(&catalog::unique_columns_sql(table)).await?;
+        if unique.lines().any(|l| l.trim() == rule.column) {
+            mask::check_unique(rule, column)?;
+        }
+    }
+    entry.rules.push((rule.column.clone(), rule.kind.clone()));
+    Ok(())
 }
 
 /// A masked column on one side of a foreign key needs the same rule on the other side:

@@ -23,6 +23,8 @@ pub struct Staged {
     pub conn: Conn,
     /// `pg_available_extensions` there: the schema filter leaves out the others.
     pub extensions: BTreeSet<String>,
+    /// What the copy leaves out because staging lacks an extension (phases/fit.rs).
+    pub skipped: super::fit::Skipped,
 }
 
 pub fn staging_name(twin: &str, now_ms: f64) -> String {
@@ -112,7 +114,11 @@ impl<H: Host> Job<'_, H> {
         .lines()
         .map(|l| l.trim().to_string())
         .collect();
-        Ok(Staged { conn, extensions })
+        Ok(Staged {
+            conn,
+            extensions,
+            skipped: Default::default(),
+        })
     }
 }
 

@@ -9,7 +9,7 @@
 //! the copy; staging's start once every row is loaded and run while indexes are built
 //! (building indexes, constraints and triggers adds and removes no rows).
 
-use super::super::catalog;
+use super::super::catalog::{self, Table};
 use super::super::definitions;
 use super::super::dump::Transfer;
 use super::super::fingerprint::{self, Side};
@@ -39,7 +39,12 @@ impl<H: Host> Job<'_, H> {
             query(rt, self.client(), staging, &[&sql]).await?;
         }
         Ok(StagingCounts(
-            match fingerprint::sql(&snap.specs, Side::Staging, snap.hash) {
+            match fingerprint::sql(
+                &snap.specs,
+                Side::Staging,
+                snap.hash,
+                Some(snap.large_objects),
+            ) {
                 Some(sql) => {
                     let mut statements: Vec<&str> = fingerprint::SESSION_SETTINGS.to_vec();
                     statements.push(&sql);
@@ -59,7 +64,8 @@ impl<H: Host> Job<'_, H> {
         staging_counts: StagingCounts,
     ) -> Result<()> {
         let rt = self.rt;
-        let n = snap.tables.len();
+        // One line per table, and one for large objects.
+        let n = snap.tables.len() + 1;
         let source_counts =
             background_counts(rt, snap.counts, "counting rows in production's snapshot", n).await?;
         let staging_counts =
@@ -163,13 +169,24 @@ fn table_rows(
     staging_counts: &[Option<(i64, Option<String>)>],
 ) -> Vec<TableRows> {
     let masked: Vec<String> = snap.masked.iter().map(|m| m.table.display()).collect();
+    let large_objects = Table {
+        schema: String::new(),
+        name: String::new(),
+    };
     snap.tables
         .iter()
+        .chain(std::iter::once(&large_objects))
         .enumerate()
-        .map(|(i, t)| {
-            let is_masked = masked.contains(&t.display());
+        .filter(|(i, _)| snap.specs.get(*i).is_none_or(|s| !s.left_out))
+        .filter_map(|(i, t)| {
+            let is_lo = i == snap.tables.len();
+            let is_masked = !is_lo && masked.contains(&t.display());
             // Masked tables are in `exclude_data` too, but their rows are copied.
-            let data_excluded = snap.selection.exclude_data.contains(t) && !is_masked;
+            let data_excluded = if is_lo {
+                !snap.selection.large_objects
+            } else {
+                snap.selection.exclude_data.contains(t) && !is_masked
+            };
             let source = source_counts.get(i).cloned().flatten();
             let staging = staging_counts.get(i).cloned().flatten();
             let rows = source.as_ref().map(|s| s.0).unwrap_or(-1);
@@ -181,15 +198,23 @@ fn table_rows(
                 (Some(_), _) => Content::Differs,
                 _ => Content::NotCompared,
             };
-            TableRows {
-                table: t.display(),
+            // Large objects are reported only where production has some.
+            if is_lo && rows <= 0 && staging.as_ref().is_none_or(|s| s.0 == 0) {
+                return None;
+            }
+            Some(TableRows {
+                table: if is_lo {
+                    "(large objects)".to_string()
+                } else {
+                    t.display()
+                },
                 source: rows,
                 expected: if data_excluded { 0 } else { rows },
                 staging: staging.map(|s| s.0),
                 masked: is_masked,
                 data_excluded,
                 content,
-            }
+            })
         })
         .collect()
 }
