@@ -192,6 +192,41 @@ describe('mode: migrate', () => {
     assert.ok(r4.annotations.some((a) => a.command === 'warning' && /001_a.sql is recorded as applied on production but no longer exists/.test(a.message)), h.describeRun(r4));
   });
 
+  it('Flyway repeatables (R__) run after every versioned file, again whenever they change; U files never run', async () => {
+    const db = await h.newDatabase(pg);
+    const { ws, event } = await h.mergedPr({}, {
+      'migrations/V1__items.sql': 'CREATE TABLE items (id int PRIMARY KEY, price numeric NOT NULL);\n',
+      'migrations/R__cheap_items.sql': 'CREATE OR REPLACE VIEW cheap_items AS SELECT id FROM items WHERE price < 10;\n',
+      'migrations/V2__name.sql': 'ALTER TABLE items ADD COLUMN name text;\n',
+      'migrations/U2__name.sql': 'ALTER TABLE items DROP COLUMN name;\n',
+    });
+    track(ws);
+    const r1 = await h.migrate({ ws, db, event });
+    assert.equal(r1.code, 0, h.describeRun(r1));
+    assert.deepEqual(h.outputs(r1).applied, ['V1__items.sql', 'V2__name.sql', 'R__cheap_items.sql']);
+
+    // A new versioned file beside an unchanged repeatable: only it runs, and it is not
+    // "out of order" although the repeatable was recorded after V2.
+    const v3 = await h.push(ws, { 'migrations/V3__stock.sql': 'ALTER TABLE items ADD COLUMN stock int;\n' });
+    const r2 = await h.migrate({ ws, db, ...v3 });
+    assert.equal(r2.code, 0, h.describeRun(r2));
+    assert.deepEqual(h.outputs(r2).applied, ['V3__stock.sql']);
+
+    // The repeatable edited: applied again (Flyway's rule), its row records the new checksum.
+    const before = await db.psql("SELECT checksum FROM neon_gitops_migrations WHERE version = 'R__cheap_items.sql'");
+    const edit = await h.push(ws, { 'migrations/R__cheap_items.sql': 'CREATE OR REPLACE VIEW cheap_items AS SELECT id, name FROM items WHERE price < 5;\n' });
+    const r3 = await h.migrate({ ws, db, ...edit });
+    assert.equal(r3.code, 0, h.describeRun(r3));
+    assert.deepEqual(h.outputs(r3).applied, ['R__cheap_items.sql']);
+    assert.equal(await db.psql("SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'cheap_items'"), 'id,name');
+    assert.notEqual(await db.psql("SELECT checksum FROM neon_gitops_migrations WHERE version = 'R__cheap_items.sql'"), before);
+    assert.equal(await db.psql("SELECT count(*) FROM neon_gitops_migrations WHERE version = 'R__cheap_items.sql'"), '1');
+    assert.equal(await db.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'name'"), '1', 'the U file never ran');
+    const r4 = await h.migrate({ ws, db, ...edit });
+    assert.equal(r4.code, 0, h.describeRun(r4));
+    assert.deepEqual(h.outputs(r4).applied, []);
+  });
+
   it('two runs at once: one applies, a fail-fast one gets the lock message, a patient one applies nothing', async () => {
     const db = await h.newDatabase(pg);
     const { ws, event } = await h.mergedPr({}, {

@@ -476,3 +476,40 @@ test('rollback files (golang-migrate .down.sql, Flyway U…__) are never linted,
   assert.ok(!/3\\?_flag\.down\.sql|U3\\?_\\?_undo/.test(comment.body), comment.body);
   assert.match(comment.body, /3\\?_flag\.up\.sql \| plain-sql/);
 });
+
+test('a PR editing a migration production applied: one error annotation on that file, its new migration still rehearsed, no `migrate-command` anywhere', async () => {
+  const { callApi, waitForOperations } = require('../emulators/neon/helpers');
+  const { mergedPr, migrate } = require('./migrate-helpers');
+  const api = (m, p, body) => callApi(neon.apiUrl, neon.apiKey, m, `/projects/${neon.projectId}${p}`, body);
+  // A production-like parent whose history mode: migrate wrote (the tracking table).
+  const created = await api('POST', '/branches', { branch: { name: 'prod-history' }, endpoints: [{ type: 'read_write' }] });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await waitForOperations((m, p) => callApi(neon.apiUrl, neon.apiKey, m, p), (p) => `/projects/${neon.projectId}${p}`, created.body.operations);
+  const parentId = created.body.branch.id;
+  const base = { 'migrations/000_tags.sql': 'CREATE TABLE tags (id int PRIMARY KEY, label text);\n' };
+  const prod = await mergedPr(base, {});
+  const applied = await migrate({ ...prod, db: { url: neon.connectionUri(parentId) }, inputs: { 'pg-bin-dir': pg.clientBinDir } });
+  assert.equal(applied.code, 0, log(applied));
+
+  const number = 64;
+  const pr = {
+    'migrations/000_tags.sql': 'CREATE TABLE tags (id int PRIMARY KEY, label text NOT NULL);\n',
+    'migrations/001_colors.sql': 'CREATE TABLE colors (id int PRIMARY KEY);\n',
+  };
+  const ws = await checkout(pr);
+  prFiles(number, pr);
+  const r = await preview({ ws, number, headRef: 'feature/edit-history', headSha: await ws.head(), inputs: { parent: 'prod-history' } });
+  assert.equal(r.code, 1, log(r));
+  // One annotation on the edited file (the step's own error names it too, without a file).
+  const errors = r.annotations.filter((a) => a.command === 'error' && a.properties.file);
+  assert.equal(errors.length, 1, JSON.stringify(r.annotations));
+  assert.equal(errors[0].properties.file, 'migrations/000_tags.sql');
+  assert.match(errors[0].message, /`migrations\/000_tags\.sql` was applied to production on \d{4}-\d{2}-\d{2}; editing it changes nothing there — add a new migration/);
+  // The PR's new migration was still applied to the preview branch.
+  const [branch] = branchNamed('preview/pr-64-feature/edit-history');
+  assert.equal(await q(branch.id, "SELECT to_regclass('public.colors') IS NOT NULL"), 't');
+  const [comment] = gh.comments(number);
+  assert.match(comment.body, /1 migration applied/);
+  assert.match(comment.body, /was applied to production on/);
+  for (const text of [log(r), comment.body]) assert.doesNotMatch(text, /migrate-command/);
+});

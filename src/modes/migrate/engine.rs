@@ -95,6 +95,18 @@ pub struct ApplyReport {
     pub failure: Option<Failure>,
     pub server_version_num: u32,
     pub client_version: String,
+    /// Applied files the checkout changed, when the engine runs on a copy whose history
+    /// came from production (a preview branch): reported, not applied, not stopping the
+    /// new files. Elsewhere an edit stops the run.
+    pub edited: Vec<EditedFile>,
+}
+
+/// An applied migration whose file changed since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EditedFile {
+    pub path: String,
+    /// The UTC date production recorded it, when known.
+    pub applied_on: Option<String>,
 }
 
 impl ApplyReport {
@@ -117,6 +129,9 @@ pub struct Engine<'a, H: Host> {
     pub target: String,
     /// The input the URL came from, named when it cannot be used.
     url_input: String,
+    /// The tracking table was inherited from production (a preview branch): an edited
+    /// applied file is reported (`ApplyReport::edited`) instead of stopping the run.
+    pub inherited_history: bool,
 }
 
 fn invalid_indexes_sql() -> &'static str {
@@ -141,6 +156,7 @@ pub fn parse_state(stdout: &str) -> DbState {
                     checksum: t(1),
                     status: t(2),
                     ms: a.get(3).and_then(|v| v.as_u64()),
+                    applied_on: a.get(4).and_then(|v| v.as_str()).map(str::to_string),
                 });
             }
         } else if let Some(f) = line.strip_prefix("NG_FP ") {
@@ -276,6 +292,7 @@ impl<'a, H: Host> Engine<'a, H> {
             settings,
             target: target.to_string(),
             url_input: url_input.to_string(),
+            inherited_history: false,
         };
         if install {
             // Only here is the server asked before the inspection: a psql older than the
@@ -373,6 +390,7 @@ impl<'a, H: Host> Engine<'a, H> {
             .map(|f| Local {
                 version: f.version.clone(),
                 checksum: f.checksum.clone(),
+                repeatable: matches!(f.key, crate::sql::format::OrderKey::Repeatable(..)),
             })
             .collect()
     }
@@ -425,7 +443,7 @@ impl<'a, H: Host> Engine<'a, H> {
     /// files (unless allowed). The rehearsal (`only`) applies a fixed set and skips them.
     pub fn plan_errors(&self, plan: &Plan) -> Vec<(usize, String)> {
         let mut errs = Vec::new();
-        for e in &plan.edited {
+        for e in plan.edited.iter().filter(|_| !self.inherited_history) {
             errs.push((
                 e.index,
                 format!(
@@ -517,6 +535,17 @@ impl<'a, H: Host> Engine<'a, H> {
                 if let Some((_, msg)) = self.plan_errors(&p.plan).into_iter().next() {
                     return Err(Error::Failed(msg));
                 }
+            }
+            if self.inherited_history {
+                report.edited = p
+                    .plan
+                    .edited
+                    .iter()
+                    .map(|e| EditedFile {
+                        path: self.files[e.index].path.clone(),
+                        applied_on: e.applied_on.clone(),
+                    })
+                    .collect();
             }
             if p.plan.pending.is_empty() && p.plan.baseline.is_empty() {
                 return Ok(report);

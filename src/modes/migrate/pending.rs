@@ -8,6 +8,9 @@ pub struct Local {
     /// The tracking version: the path relative to the migrations directory.
     pub version: String,
     pub checksum: String,
+    /// Flyway's `R__` files: applied again whenever their checksum changes, after every
+    /// versioned file, and never "edited after apply" or out of order.
+    pub repeatable: bool,
 }
 
 /// A row of the tracking table.
@@ -18,6 +21,8 @@ pub struct Recorded {
     pub status: String,
     /// `execution_ms` as recorded (for the report of files this run applied).
     pub ms: Option<u64>,
+    /// When it was applied (UTC date), for messages.
+    pub applied_on: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +30,7 @@ pub struct Edited {
     pub index: usize,
     pub recorded_checksum: String,
     pub checksum: String,
+    pub applied_on: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +78,13 @@ pub fn plan(
     let mut last_recorded: Option<usize> = None;
     for (i, l) in local.iter().enumerate() {
         match find(&l.version) {
+            Some(r) if l.repeatable => {
+                if r.checksum == l.checksum {
+                    out.skipped += 1;
+                } else if only.is_none_or(|o| o.contains(&l.version)) {
+                    out.pending.push(i);
+                }
+            }
             Some(r) => {
                 out.skipped += 1;
                 last_recorded = Some(i);
@@ -80,6 +93,7 @@ pub fn plan(
                         index: i,
                         recorded_checksum: r.checksum.clone(),
                         checksum: l.checksum.clone(),
+                        applied_on: r.applied_on.clone(),
                     });
                 }
             }
@@ -95,7 +109,12 @@ pub fn plan(
         }
     }
     if let Some(last) = last_recorded {
-        out.out_of_order = out.pending.iter().copied().filter(|&i| i < last).collect();
+        out.out_of_order = out
+            .pending
+            .iter()
+            .copied()
+            .filter(|&i| i < last && !local[i].repeatable)
+            .collect();
     }
     out.disappeared = recorded
         .iter()
@@ -115,12 +134,14 @@ mod tests {
             .map(|n| Local {
                 version: n.to_string(),
                 checksum: format!("c-{n}"),
+                repeatable: n.starts_with("R__"),
             })
             .collect()
     }
     fn rec(name: &str, checksum: &str) -> Recorded {
         Recorded {
             ms: None,
+            applied_on: None,
             version: name.into(),
             checksum: checksum.into(),
             status: "applied".into(),
@@ -154,7 +175,8 @@ mod tests {
             [Edited {
                 index: 2,
                 recorded_checksum: "old".into(),
-                checksum: "c-003.sql".into()
+                checksum: "c-003.sql".into(),
+                applied_on: None,
             }]
         );
         assert_eq!(p.disappeared, ["000.sql"]);
@@ -178,6 +200,28 @@ mod tests {
             plan(&l, &[], Some("nope.sql"), None),
             Err(PlanError::UnknownBaseline("nope.sql".into()))
         );
+    }
+
+    #[test]
+    fn repeatables_run_again_when_changed_and_are_never_out_of_order() {
+        let l = local(&["V1__a.sql", "V2__b.sql", "V3__c.sql", "R__view.sql"]);
+        let r = [
+            rec("V1__a.sql", "c-V1__a.sql"),
+            rec("V2__b.sql", "c-V2__b.sql"),
+            rec("R__view.sql", "c-R__view.sql"),
+        ];
+        let p = plan(&l, &r, None, None).unwrap();
+        assert_eq!(p.pending, [2], "unchanged repeatable: skipped");
+        assert!(p.out_of_order.is_empty(), "{p:?}");
+        let edited = [
+            rec("V1__a.sql", "c-V1__a.sql"),
+            rec("V2__b.sql", "c-V2__b.sql"),
+            rec("V3__c.sql", "c-V3__c.sql"),
+            rec("R__view.sql", "older"),
+        ];
+        let p = plan(&l, &edited, None, None).unwrap();
+        assert_eq!(p.pending, [3]);
+        assert!(p.edited.is_empty() && p.out_of_order.is_empty(), "{p:?}");
     }
 
     #[test]

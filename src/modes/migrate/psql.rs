@@ -864,7 +864,7 @@ mod tests {
         let body = "BEGIN \\;\n-- add a\ncreate table a (id int)\\;\ncreate index on a (id)\\; -- why\ninsert into a values (';')\\;\nINSERT INTO \"public\".\"t\"";
         assert!(text.contains(body), "{text}");
         assert!(
-            text.contains("'applied') \\;\nCOMMIT;\n\\echo NG_abc DONE 0\n"),
+            text.contains("applied_at = now() \\;\nCOMMIT;\n\\echo NG_abc DONE 0\n"),
             "{text}"
         );
         assert!(text.contains("SELECT 'NG_abc MS ' || v.k"), "{text}");
@@ -888,7 +888,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("'applied') \\;\nCOMMIT;\n\\echo NG_abc DONE 0\n"),
+            text.contains("applied_at = now() \\;\nCOMMIT;\n\\echo NG_abc DONE 0\n"),
             "{text}"
         );
         assert!(!text.contains("BEGIN \\;"), "{text}");

@@ -78,14 +78,16 @@ impl TrackingTable {
     /// a file name could contain can confuse the parser.
     pub fn rows_sql(&self) -> String {
         format!(
-            "SELECT 'NG_ROW ' || json_build_array(version, checksum, status, execution_ms)::text FROM {} ORDER BY id",
+            "SELECT 'NG_ROW ' || json_build_array(version, checksum, status, execution_ms, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))::text FROM {} ORDER BY id",
             self.qualified()
         )
     }
 
+    /// The row for a file just applied. A Flyway repeatable applied again (its checksum
+    /// changed) updates its row: the latest application is what the table records.
     pub fn insert_sql(&self, row: &Row, elapsed_expr: &str) -> String {
         format!(
-            "INSERT INTO {} (version, checksum, execution_ms, applied_by, run_url, status) VALUES ({}, {}, {elapsed_expr}, {}, {}, {});",
+            "INSERT INTO {} (version, checksum, execution_ms, applied_by, run_url, status) VALUES ({}, {}, {elapsed_expr}, {}, {}, {}) ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, execution_ms = EXCLUDED.execution_ms, applied_by = EXCLUDED.applied_by, run_url = EXCLUDED.run_url, status = EXCLUDED.status, applied_at = now();",
             self.qualified(),
             quote_literal(&row.version),
             quote_literal(&row.checksum),

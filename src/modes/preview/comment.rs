@@ -63,6 +63,17 @@ pub struct MigrationReport {
     pub already_applied: usize,
     pub failure: Option<MigrationFailure>,
     pub total_ms: u64,
+    /// Migrations production already applied that this PR edits: `(path, applied on)`.
+    pub edited: Vec<(String, Option<String>)>,
+}
+
+/// What an edit to an applied migration means, for the annotation, the comment and the
+/// step's error alike.
+pub fn edited_message(path: &str, applied_on: Option<&str>) -> String {
+    format!(
+        "`{path}` was applied to production{}; editing it changes nothing there — add a new migration instead, and revert this edit",
+        applied_on.map(|d| format!(" on {d}")).unwrap_or_default()
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -293,6 +304,9 @@ fn migrations(m: &MigrationReport, volatile: bool) -> String {
         }
         out.push('\n');
     }
+    for (path, on) in &m.edited {
+        let _ = writeln!(out, "❌ {}\n", cell(&edited_message(path, on.as_deref())));
+    }
     if let Some(f) = &m.failure {
         out.push_str(&fence("text", &f.message));
         out.push_str("\nThe branch is kept as it is after the failure, for debugging: connect with the `db_url` output.\n");
@@ -500,6 +514,7 @@ mod tests {
                 already_applied: 0,
                 failure: None,
                 total_ms: 300,
+                edited: vec![],
             }),
             lint: None,
             schema_diff: Some("--- main\n+++ preview\n+CREATE TABLE orders (id int);".into()),

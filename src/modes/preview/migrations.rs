@@ -2,7 +2,7 @@
 //! built-in runner (migrate mode's engine), or the user's `migrate-command` run as an
 //! argument array with `DATABASE_URL`/`DIRECT_URL`, its output streamed in a group.
 
-use super::comment::{AppliedFile, MigrationFailure, MigrationReport};
+use super::comment::{edited_message, AppliedFile, MigrationFailure, MigrationReport};
 use super::settings::{Migrations, Settings};
 use crate::error::{Error, Result};
 use crate::host::{Annotation, Command, Host, Level};
@@ -75,6 +75,7 @@ async fn command<H: Host>(
         already_applied: 0,
         failure,
         total_ms,
+        edited: vec![],
     })
 }
 
@@ -109,7 +110,7 @@ async fn native<H: Host>(
     ));
     let started = rt.host.now_ms();
     let result = async {
-        Engine::new(
+        let mut engine = Engine::new(
             rt,
             url,
             "migrations-path",
@@ -117,9 +118,11 @@ async fn native<H: Host>(
             &files,
             &settings.apply,
         )
-        .await?
-        .apply(None)
-        .await
+        .await?;
+        // The branch's tracking table is production's: an applied file this PR edits is
+        // the PR's mistake to report, not a reason to rehearse none of its new files.
+        engine.inherited_history = true;
+        engine.apply(None).await
     }
     .await;
     let total_ms = (rt.host.now_ms() - started).max(0.0) as u64;
@@ -165,7 +168,38 @@ async fn native<H: Host>(
         already_applied: report.skipped,
         failure,
         total_ms,
+        edited: report
+            .edited
+            .iter()
+            .map(|e| (e.path.clone(), e.applied_on.clone()))
+            .collect(),
     }))
+}
+
+/// One error annotation per applied migration the PR edits, and the step's error.
+pub fn edited_error<H: Host>(rt: &Runtime<H>, report: &MigrationReport) -> Option<Error> {
+    for (path, on) in &report.edited {
+        rt.annotate(
+            Level::Error,
+            &Annotation {
+                message: edited_message(path, on.as_deref()),
+                title: Some("applied migration edited".into()),
+                file: Some(path.clone()),
+                ..Default::default()
+            },
+        );
+    }
+    (!report.edited.is_empty()).then(|| {
+        Error::Failed(format!(
+            "{}. The PR's other migrations were applied to the preview branch",
+            report
+                .edited
+                .iter()
+                .map(|(p, on)| edited_message(p, on.as_deref()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })
 }
 
 /// The annotation and step error for a failed migration.
@@ -180,9 +214,9 @@ pub fn failure_error<H: Host>(rt: &Runtime<H>, report: &MigrationReport, branch:
                 "{}\nThe preview branch {branch} is kept as it is after the failure, for debugging.",
                 f.message
             ),
-            title: Some(match &f.path {
-                Some(_) => "migration failed on the preview branch".into(),
-                None => "migrate-command failed on the preview branch".into(),
+            title: Some(match (&f.path, report.is_command) {
+                (_, true) => "migrate-command failed on the preview branch".into(),
+                _ => "migration failed on the preview branch".into(),
             }),
             file: f.path.clone(),
             line: f.line,
@@ -190,14 +224,17 @@ pub fn failure_error<H: Host>(rt: &Runtime<H>, report: &MigrationReport, branch:
         },
     );
     let first_line = f.message.lines().next().unwrap_or_default();
-    Error::Failed(match &f.path {
-        Some(p) => format!(
+    Error::Failed(match (&f.path, report.is_command) {
+        (Some(p), _) => format!(
             "migration {p}{} failed on preview branch {branch}: {first_line}",
             f.line.map(|l| format!(":{l}")).unwrap_or_default()
         ),
-        None => format!(
+        (None, true) => format!(
             "migrate-command `{}` failed on preview branch {branch} ({first_line}); see its output in the log",
             report.runner
+        ),
+        (None, false) => format!(
+            "the migrations could not be applied to preview branch {branch}: {first_line}"
         ),
     })
 }

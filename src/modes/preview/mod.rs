@@ -193,6 +193,9 @@ async fn open<H: Host>(
         if m.failure.is_some() {
             return Err(migrations::failure_error(rt, m, name));
         }
+        if let Some(e) = migrations::edited_error(rt, m) {
+            return Err(e);
+        }
     }
     if let Some(l) = &lint {
         if l.blocking > 0 {

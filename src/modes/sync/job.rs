@@ -57,6 +57,8 @@ pub struct Job<'a, H: Host> {
     /// The twin branch, when this sync created it (a first sync): a failure deletes it
     /// again, so a failed first sync leaves the project as it was.
     pub created_twin: Option<Branch>,
+    /// Production's and the target's major versions, read in preparation.
+    pub majors: (u32, u32),
 }
 
 impl<'a, H: Host> Job<'a, H> {
@@ -85,6 +87,7 @@ impl<'a, H: Host> Job<'a, H> {
             prefix,
             swapped: false,
             created_twin: None,
+            majors: (0, 0),
         }
     }
 

@@ -62,6 +62,7 @@ impl<H: Host> Job<'_, H> {
             .target_connection(source_major, &candidates, install)
             .await?;
         let target_major = server_major(rt, &asker, &target).await?;
+        self.majors = (source_major, target_major);
         if source_major > target_major && !self.s.allow_older_target {
             return Err(older_target(source_major, target_major, twin.is_some()));
         }

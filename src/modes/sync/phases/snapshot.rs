@@ -174,7 +174,11 @@ impl<H: Host> Job<'_, H> {
             (rt.host.random() * 1e16) as u64
         );
         rt.secret(&salt);
-        let hash = Hash::for_encoding(&read.query("SHOW server_encoding").await?);
+        let hash = Hash::choose(
+            &read.query("SHOW server_encoding").await?,
+            self.majors.0,
+            self.majors.1,
+        );
         let specs = self
             .verification_specs(&tables, &selection, &masked, &read)
             .await?;
