@@ -30,6 +30,7 @@ fn main() {
             path: p,
             bytes,
             metadata,
+            format: None,
         });
     }
     let a = analyze(&files, &LintConfig::default());

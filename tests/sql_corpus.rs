@@ -39,6 +39,7 @@ fn every_corpus_file_splits() {
                 path: rel,
                 bytes: fs::read(f).unwrap(),
                 metadata: None,
+                format: None,
             }],
             &cfg,
         );

@@ -10,6 +10,7 @@ fn file(path: &str, bytes: &[u8]) -> SourceFile {
         path: path.into(),
         bytes: bytes.to_vec(),
         metadata: None,
+        format: None,
     }
 }
 

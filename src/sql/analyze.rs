@@ -23,6 +23,10 @@ pub struct SourceFile {
     pub bytes: Vec<u8>,
     /// Diesel's `metadata.toml` next to `up.sql`, when there is one.
     pub metadata: Option<String>,
+    /// The tool, when the caller knows it from more than the file (an Atlas directory is
+    /// recognised by its `atlas.sum`); detected from the path and text otherwise.
+    #[serde(skip)]
+    pub format: Option<MigrationFormat>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -189,7 +193,7 @@ fn analyze_file(
             return out;
         }
     };
-    out.format = format::detect(&f.path, text);
+    out.format = f.format.unwrap_or_else(|| format::detect(&f.path, text));
     let section = match format::section(out.format, text, f.metadata.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -330,6 +334,7 @@ mod tests {
             bytes: b"CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN c int NOT NULL;\nCREATE STATISTICS s ON a, b FROM t WITH nonsense;\n"
                 .to_vec(),
             metadata: None,
+            format: None,
         }];
         let config = LintConfig::default();
         let full = analyze(&files, &config);

@@ -53,6 +53,7 @@ pub fn analyze_json(request: &str) -> String {
             },
             path: f.path,
             metadata: f.metadata,
+            format: None,
         })
         .collect();
     let mut a = analyze(&files, &config);

@@ -19,6 +19,9 @@ pub enum MigrationFormat {
     Flyway,
     /// `migrations/<version>_<name>/up.sql` (+ `metadata.toml`).
     Diesel,
+    /// Atlas: `<version>_<name>.sql` in a directory with an `atlas.sum` (recognised by the
+    /// directory, so only discovery can say; `detect` never answers it).
+    Atlas,
 }
 
 /// Whether the tool itself runs the file inside a transaction.
@@ -143,6 +146,13 @@ pub fn section(
             Some(false) => TxDeclaration::NoTransaction,
             _ => TxDeclaration::Transaction,
         })),
+        // Atlas runs each file in a transaction (`--tx-mode file`) unless the file says
+        // `-- atlas:txmode none`.
+        MigrationFormat::Atlas => Ok(whole(if atlas_directive(text, "txmode") == Some("none") {
+            TxDeclaration::NoTransaction
+        } else {
+            TxDeclaration::Transaction
+        })),
         _ => Ok(whole(TxDeclaration::None)),
     }
 }
@@ -159,6 +169,26 @@ pub fn diesel_run_in_transaction(metadata: &str) -> Option<bool> {
                     "false" => Some(false),
                     _ => None,
                 };
+            }
+        }
+    }
+    None
+}
+
+/// An Atlas file directive, `-- atlas:<name> <value>`, from the file's leading comments.
+pub fn atlas_directive<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    for line in text.lines() {
+        let l = line.trim();
+        if l.is_empty() {
+            continue;
+        }
+        let rest = l.strip_prefix("--")?.trim_start();
+        if let Some(v) = rest
+            .strip_prefix("atlas:")
+            .and_then(|r| r.strip_prefix(name))
+        {
+            if v.starts_with(char::is_whitespace) {
+                return Some(v.trim());
             }
         }
     }
@@ -229,8 +259,8 @@ pub fn order_key(format: MigrationFormat, relative_path: &str) -> OrderKey {
             let v = dir.split('_').next().unwrap_or(dir).replace('-', "");
             OrderKey::Named(v, p)
         }
-        // dbmate sorts by file name (its version prefix).
-        MigrationFormat::Dbmate => OrderKey::Named(name.to_string(), p),
+        // dbmate and Atlas sort by file name (its version prefix).
+        MigrationFormat::Dbmate | MigrationFormat::Atlas => OrderKey::Named(name.to_string(), p),
         MigrationFormat::PlainSql => OrderKey::Natural(natural_parts(&p), p),
     }
 }
@@ -278,6 +308,24 @@ mod tests {
         assert_eq!(detect("db/1_x.sql", "-- migrate:up\nselect 1;"), Dbmate);
         assert_eq!(detect("admin/sql/CreateTables.sql", "select 1;"), PlainSql);
         assert_eq!(detect("Vfoo.sql", ""), PlainSql);
+    }
+
+    #[test]
+    fn atlas_files_run_in_a_transaction_unless_they_say_none() {
+        let t = "-- atlas:txmode none\n\ncreate index concurrently i on t (a);\n";
+        assert_eq!(
+            section(Atlas, t, None).unwrap().tx,
+            TxDeclaration::NoTransaction
+        );
+        let t = "-- add t\ncreate table t (a int);\n-- atlas:txmode none\n";
+        assert_eq!(
+            section(Atlas, t, None).unwrap().tx,
+            TxDeclaration::Transaction
+        );
+        assert_eq!(
+            atlas_directive("-- atlas:sum ignore\n", "sum"),
+            Some("ignore")
+        );
     }
 
     #[test]

@@ -337,6 +337,7 @@ mod tests {
                 path: path.into(),
                 bytes: sql.as_bytes().to_vec(),
                 metadata: None,
+                format: None,
             }],
             &LintConfig::default(),
         )

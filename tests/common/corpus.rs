@@ -42,5 +42,6 @@ pub fn source_file(project: &Path, file: &Path) -> SourceFile {
         metadata: file
             .parent()
             .and_then(|d| fs::read_to_string(d.join("metadata.toml")).ok()),
+        format: None,
     }
 }

@@ -227,6 +227,47 @@ describe('mode: migrate', () => {
     assert.deepEqual(h.outputs(r4).applied, []);
   });
 
+  it('Atlas directory: applied in version order, atlas.sum checked as Atlas checks it, txmode none honoured', async () => {
+    // atlas.sum as `atlas migrate hash` writes it (ariga/atlas sql/migrate/dir.go).
+    const crypto = require('node:crypto');
+    const atlasSum = (files) => {
+      const running = crypto.createHash('sha256');
+      const lines = [];
+      for (const name of Object.keys(files).sort()) {
+        running.update(name);
+        running.update(files[name]);
+        lines.push([name, running.copy().digest('base64')]);
+      }
+      const total = crypto.createHash('sha256');
+      for (const [n, h] of lines) { total.update(n); total.update(h); }
+      return `h1:${total.digest('base64')}\n${lines.map(([n, h]) => `${n} h1:${h}\n`).join('')}`;
+    };
+    const migrations = {
+      '20240102000000_index.sql': '-- atlas:txmode none\n\nCREATE INDEX CONCURRENTLY things_name_idx ON things (name);\n',
+      '20240101000000_things.sql': 'CREATE TABLE things (id int PRIMARY KEY, name text);\n',
+    };
+    const withDir = (files) => Object.fromEntries(Object.entries(files).map(([n, c]) => [`migrations/${n}`, c]));
+    const db = await h.newDatabase(pg);
+    const { ws, event } = await h.mergedPr({}, { ...withDir(migrations), 'migrations/atlas.sum': atlasSum(migrations) });
+    track(ws);
+    const r1 = await h.migrate({ ws, db, event });
+    assert.equal(r1.code, 0, h.describeRun(r1));
+    assert.deepEqual(h.outputs(r1).applied, ['20240101000000_things.sql', '20240102000000_index.sql']);
+    assert.equal(await db.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'things_name_idx'::regclass"), 't');
+
+    // A file edited (or added) without `atlas migrate hash`: refused before anything runs.
+    const tampered = await h.push(ws, { 'migrations/20240103000000_more.sql': 'ALTER TABLE things ADD COLUMN more int;\n' });
+    const r2 = await h.migrate({ ws, db, ...tampered });
+    assert.equal(r2.code, 1, h.describeRun(r2));
+    assert.match(h.describeRun(r2), /migrations\/atlas\.sum does not match the migration files: `20240103000000_more\.sql` is not in it[\s\S]*atlas migrate hash/);
+    assert.equal(await db.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'things' AND column_name = 'more'"), '0');
+    const all = { ...migrations, '20240103000000_more.sql': 'ALTER TABLE things ADD COLUMN more int;\n' };
+    const hashed = await h.push(ws, { 'migrations/atlas.sum': atlasSum(all) });
+    const r3 = await h.migrate({ ws, db, ...hashed });
+    assert.equal(r3.code, 0, h.describeRun(r3));
+    assert.deepEqual(h.outputs(r3).applied, ['20240103000000_more.sql']);
+  });
+
   it('two runs at once: one applies, a fail-fast one gets the lock message, a patient one applies nothing', async () => {
     const db = await h.newDatabase(pg);
     const { ws, event } = await h.mergedPr({}, {

@@ -513,3 +513,46 @@ test('a PR editing a migration production applied: one error annotation on that 
   assert.match(comment.body, /was applied to production on/);
   for (const text of [log(r), comment.body]) assert.doesNotMatch(text, /migrate-command/);
 });
+
+test('parent-timestamp: the preview branch holds the parent as it was then (a row written later is absent), and a reset on push goes back to that same point', async () => {
+  const { callApi, waitForOperations } = require('../emulators/neon/helpers');
+  const api = (m, p, body) => callApi(neon.apiUrl, neon.apiKey, m, `/projects/${neon.projectId}${p}`, body);
+  const created = await api('POST', '/branches', { branch: { name: 'pit-parent' }, endpoints: [{ type: 'read_write' }] });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await waitForOperations((m, p) => callApi(neon.apiUrl, neon.apiKey, m, p), (p) => `/projects/${neon.projectId}${p}`, created.body.operations);
+  const parentId = created.body.branch.id;
+  await q(parentId, 'CREATE TABLE events (id int PRIMARY KEY); INSERT INTO events VALUES (1)');
+  // The emulator keeps history where a test asks (tests/emulators/neon/README.md).
+  const cp = await neon.checkpoint(parentId);
+  const at = new Date(Math.ceil((cp.at + 1) / 1000) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  while (Date.now() < Date.parse(at) + 100) await new Promise((res) => setTimeout(res, 50));
+  await q(parentId, 'INSERT INTO events VALUES (2)');
+
+  const number = 65;
+  const files = { 'migrations/001_note.sql': 'ALTER TABLE events ADD COLUMN note text;\n' };
+  const ws = await checkout(files);
+  prFiles(number, files);
+  const inputs = { parent: 'pit-parent', 'parent-timestamp': at };
+  const r1 = await preview({ ws, number, headRef: 'feature/pit', headSha: await ws.head(), inputs });
+  assert.equal(r1.code, 0, log(r1));
+  const [branch] = branchNamed('preview/pr-65-feature/pit');
+  assert.equal(branch.parent_timestamp, new Date(at).toISOString().replace(/\.000Z$/, 'Z'));
+  assert.equal(await q(branch.id, 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM events'), '1', 'the parent as it was at the timestamp');
+  assert.deepEqual(await columns(branch.id, 'events'), ['id', 'note']);
+
+  // A push: the branch is reset to the same point in time, not to the parent's head.
+  await q(branch.id, 'INSERT INTO events VALUES (99, \'written on the preview\')');
+  await ws.commit({ 'migrations/002_more.sql': 'ALTER TABLE events ADD COLUMN more int;\n' }, 'more');
+  const files2 = { ...files, 'migrations/002_more.sql': '' };
+  prFiles(number, files2);
+  const r2 = await preview({ ws, number, action: 'synchronize', headRef: 'feature/pit', headSha: await ws.head(), inputs });
+  assert.equal(r2.code, 0, log(r2));
+  assert.equal(await q(branch.id, 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM events'), '1', 'reset to the point in time');
+  assert.deepEqual(await columns(branch.id, 'events'), ['id', 'note', 'more']);
+
+  // Both at once is refused before anything is created.
+  const both = await preview({ ws, number: 66, headRef: 'feature/pit2', headSha: await ws.head(), inputs: { ...inputs, 'parent-lsn': cp.lsn } });
+  assert.equal(both.code, 1, log(both));
+  assert.match(log(both), /parent-timestamp.*parent-lsn|parent-lsn.*parent-timestamp/);
+  assert.deepEqual(branchNamed('preview/pr-66-feature/pit2'), []);
+});

@@ -1,6 +1,7 @@
 //! The migration files under `migrations-path`: found by walking the checkout through the
 //! Host, matched against the glob, read, checksummed and put in their tool's apply order.
 
+use super::atlas;
 use crate::error::{Error, Result};
 use crate::host::{EntryKind, Host};
 use crate::runtime::Runtime;
@@ -105,6 +106,16 @@ pub fn discover<H: Host>(
             format!("`{glob}`: cannot read the directory `{base}` in the checkout ({e}); is actions/checkout before this step, and is the path relative to the repository root?"),
         )
     })?;
+    // Directories holding an atlas.sum are Atlas migration directories.
+    let atlas_dirs: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.kind != EntryKind::Dir)
+        .filter_map(|e| match e.path.rsplit_once('/') {
+            Some((dir, atlas::SUM_FILE)) => Some(dir),
+            None if e.path == atlas::SUM_FILE => Some(""),
+            _ => None,
+        })
+        .collect();
     let mut files = Vec::new();
     for entry in &entries {
         let rel = if base.is_empty() {
@@ -122,7 +133,11 @@ pub fn discover<H: Host>(
         }
         let bytes = rt.host.read_file(&format!("{workspace}/{rel}"))?;
         let text = String::from_utf8_lossy(&bytes);
-        let fmt = format::detect(&rel, &text);
+        let dir = entry.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let fmt = match format::detect(&rel, &text) {
+            MigrationFormat::PlainSql if atlas_dirs.contains(&dir) => MigrationFormat::Atlas,
+            other => other,
+        };
         if is_down_or_undo(&rel, fmt) {
             continue;
         }
@@ -146,11 +161,49 @@ pub fn discover<H: Host>(
             format: fmt,
         });
     }
+    for dir in atlas_dirs {
+        verify_atlas_sum(rt, &root, &base, dir, &entries)?;
+    }
     files.sort_by(|a, b| a.key.cmp(&b.key));
     if let Some(note) = natural_order_note(&files) {
         rt.notice_once(&note);
     }
     Ok(files)
+}
+
+/// An Atlas directory's files against its atlas.sum, as `atlas migrate apply` checks them.
+fn verify_atlas_sum<H: Host>(
+    rt: &Runtime<H>,
+    root: &str,
+    base: &str,
+    dir: &str,
+    entries: &[crate::host::DirEntry],
+) -> Result<()> {
+    let at = |rel: &str| {
+        if dir.is_empty() {
+            format!("{root}/{rel}")
+        } else {
+            format!("{root}/{dir}/{rel}")
+        }
+    };
+    let mut sql = Vec::new();
+    for e in entries.iter().filter(|e| e.kind != EntryKind::Dir) {
+        let (d, name) = e.path.rsplit_once('/').unwrap_or(("", e.path.as_str()));
+        if d == dir && name.ends_with(".sql") {
+            sql.push((name.to_string(), rt.host.read_file(&at(name))?));
+        }
+    }
+    let sum = rt.host.read_file(&at(atlas::SUM_FILE))?;
+    let shown = [base, dir]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/");
+    match atlas::verify(&shown, &String::from_utf8_lossy(&sum), &sql) {
+        Some(problem) => Err(Error::input("migrations-path", problem)),
+        None => Ok(()),
+    }
 }
 
 /// Plain files run in natural order (`2_x` before `10_x`, as golang-migrate and people

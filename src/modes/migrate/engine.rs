@@ -402,6 +402,7 @@ impl<'a, H: Host> Engine<'a, H> {
                 path: self.files[i].path.clone(),
                 bytes: self.files[i].bytes.clone(),
                 metadata: self.files[i].metadata.clone(),
+                format: Some(self.files[i].format),
             })
             .collect();
         // The engine reports no "not analysed" statements: no sqlparser pass.
@@ -830,6 +831,7 @@ mod tests {
                 path: "m/1.sql".into(),
                 bytes: text.as_bytes().to_vec(),
                 metadata: None,
+                format: None,
             }],
             &Default::default(),
         );

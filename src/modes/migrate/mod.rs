@@ -15,6 +15,7 @@
 //! Preview mode reuses [`apply_migrations`] (or [`engine::Engine`]) on its branch.
 
 pub mod argv;
+pub mod atlas;
 pub mod changes;
 pub mod discover;
 pub mod engine;

@@ -732,6 +732,7 @@ mod tests {
                 path: "m/1.sql".into(),
                 bytes: sql.as_bytes().to_vec(),
                 metadata: None,
+                format: None,
             }],
             &LintConfig::default(),
         );

@@ -149,6 +149,7 @@ fn changed_migrations<H: Host>(
                     path: path.clone(),
                     bytes,
                     metadata: None,
+                    format: None,
                 },
             ))
         })
@@ -334,6 +335,7 @@ mod tests {
                 path: "migrations/1.sql".into(),
                 bytes: b"DROP TABLE users;".to_vec(),
                 metadata: None,
+                format: None,
             }],
             &LintConfig::from_input("").unwrap(),
         );

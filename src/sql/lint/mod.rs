@@ -117,6 +117,7 @@ pub mod testing {
                 path: path.into(),
                 bytes: sql.as_bytes().to_vec(),
                 metadata: None,
+                format: None,
             }],
             cfg,
         );

@@ -116,3 +116,51 @@ describe('neon emulator: operations and limits', () => {
     assert.equal(project.body.project.owner.branches_limit, 4);
   });
 });
+
+describe('neon emulator: point in time (history kept at checkpoints)', () => {
+  let env;
+  before(async () => { env = await startEnv({ operationMs: 40, computeStartMs: 40 }); });
+  after(async () => { if (env) await env.stop(); });
+  const secondAfter = (ms) => new Date(Math.ceil((ms + 1) / 1000) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const waitPast = async (iso) => { while (Date.now() < Date.parse(iso) + 100) await new Promise((r) => setTimeout(r, 50)); };
+
+  test('parent_timestamp / parent_lsn / source_timestamp give the state at that point; bad points are 400', async () => {
+    const main = env.neon.defaultBranchId;
+    await env.neon.query(main, 'CREATE TABLE pit (id int); INSERT INTO pit VALUES (1)');
+    const cp = await env.neon.checkpoint(main);
+    const at = secondAfter(cp.at);
+    await waitPast(at);
+    await env.neon.query(main, 'INSERT INTO pit VALUES (2)');
+    const rows = async (id) => (await env.neon.query(id, 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM pit')).trim();
+
+    const byTime = await env.api('POST', env.project('/branches'), { branch: { name: 'at-time', parent_timestamp: at } });
+    assert.equal(byTime.status, 201, JSON.stringify(byTime.body));
+    await env.waitForOperations(byTime.body.operations);
+    assert.equal(await rows(byTime.body.branch.id), '1');
+    assert.equal(byTime.body.branch.parent_timestamp, at);
+
+    const byLsn = await env.api('POST', env.project('/branches'), { branch: { name: 'at-lsn', parent_lsn: cp.lsn } });
+    assert.equal(byLsn.status, 201, JSON.stringify(byLsn.body));
+    await env.waitForOperations(byLsn.body.operations);
+    assert.equal(await rows(byLsn.body.branch.id), '1');
+
+    const head = await env.api('POST', env.project('/branches'), { branch: { name: 'at-head' } });
+    await env.waitForOperations(head.body.operations);
+    assert.equal(await rows(head.body.branch.id), '1,2');
+    const reset = await env.api('POST', env.project(`/branches/${head.body.branch.id}/restore`), { source_branch_id: main, source_timestamp: at });
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    await env.waitForOperations(reset.body.operations);
+    assert.equal(await rows(head.body.branch.id), '1', 'restored to the point in time');
+
+    for (const [spec, why] of [
+      [{ parent_timestamp: at, parent_lsn: cp.lsn }, /either an LSN or a timestamp/],
+      [{ parent_timestamp: '2099-01-01T00:00:00Z' }, /in the future/],
+      [{ parent_timestamp: '2001-01-01T00:00:00Z' }, /before the branch was created/],
+      [{ parent_lsn: 'nope' }, /not an LSN/],
+    ]) {
+      const r = await env.api('POST', env.project('/branches'), { branch: { name: `bad-${Math.random()}`.slice(0, 20), ...spec } });
+      assert.equal(r.status, 400, JSON.stringify(spec));
+      assert.match(r.body.message, why);
+    }
+  });
+});

@@ -22,7 +22,7 @@ const { Operations } = require('./operations');
 const { Backing } = require('./backing');
 const { startProxy } = require('./proxy');
 const { createApiServer, BASE_PATH } = require('./server');
-const { physicalName } = require('./routes');
+const { physicalName, copyDatabases } = require('./routes');
 const { startPostgres } = require('../../support/postgres');
 
 // Neon creates new projects on PostgreSQL 17 (docs: postgres-version-policy / the console's default).
@@ -187,6 +187,20 @@ async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(
         const d = b.databases.get(db);
         if (!d) throw new Error(`branch ${branchId} has no database ${db}`);
         return d.physical;
+      },
+      /**
+       * Keep the branch's state as of now in its history, so a branch or a restore at a
+       * later timestamp or LSN (before the next checkpoint) gets exactly this state. Neon
+       * keeps all history; the emulator keeps it where tests ask. Returns { at, lsn }.
+       */
+      async checkpoint(branchId) {
+        const b = ctx.state.branches.get(branchId);
+        if (!b) throw new Error(`no branch ${branchId}`);
+        b.history = b.history || [];
+        const at = Date.now();
+        const { copies, lsn } = await copyDatabases(ctx, b, { id: `${b.id}-h${b.history.length + 1}` }, { now: at });
+        b.history.push({ at, lsn, databases: copies });
+        return { at, lsn };
       },
       /** Run SQL on a branch's database as the owner role (no proxy, no compute state). */
       query(branchId, sql, { db = DATABASE_NAME, user = ROLE_NAME } = {}) {

@@ -29,6 +29,9 @@ fn check(f: &FileCtx, out: &mut Vec<Hit>) {
                         "Diesel",
                         "add `run_in_transaction = false` to metadata.toml",
                     ),
+                    MigrationFormat::Atlas => {
+                        ("Atlas", "start the file with `-- atlas:txmode none`")
+                    }
                     _ => ("the migration tool", "run it outside a transaction"),
                 };
                 format!("{what} cannot run inside a transaction block, and {tool} runs this file in one; {fix}")

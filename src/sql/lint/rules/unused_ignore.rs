@@ -40,6 +40,7 @@ mod tests {
                 path: "m/1.sql".into(),
                 bytes: used.into(),
                 metadata: None,
+                format: None,
             }],
             &LintConfig::default(),
         );
