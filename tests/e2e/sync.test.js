@@ -504,6 +504,12 @@ test('partitioned tables: a pattern on the parent covers its partitions (selecte
     assert.equal(await onTwin('twin-parts', "SELECT count(*) || ' ' || count(*) FILTER (WHERE body = 'redacted') FROM app.events"), '250 250');
     assert.match(masked.summary, /\| `app\.events_rest` \| 51 \| 51 \| same after masking \| masked \|/);
 
+    // One partition alone: its parent comes along with no sibling, and the run says so.
+    const one = await sync({ tables: 'app.events_1', 'twin-branch': 'twin-parts' });
+    assert.equal(one.code, 0, logText(one));
+    assert.equal(await onTwin('twin-parts', "SELECT count(*) || ' ' || (SELECT count(*) FROM pg_inherits WHERE inhparent = 'app.events'::regclass) FROM app.events"), '99 1');
+    assert.match(one.summary, /`app\.events` is copied with 1 of its 3 partitions \(`app\.events_1`\): the others are not created/);
+
     const noData = await sync({ 'exclude-table-data': 'app.events', 'twin-branch': 'twin-parts' });
     assert.equal(noData.code, 0, logText(noData));
     assert.equal(await onTwin('twin-parts', 'SELECT count(*) FROM app.events'), '0');

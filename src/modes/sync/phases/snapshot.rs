@@ -142,6 +142,10 @@ impl<H: Host> Job<'_, H> {
             )));
         }
         let (tables, mut selection) = select_tables(&self.s, &all, &roots);
+        for note in partial_partitions(&tables, &all, &roots) {
+            rt.notice_once(&note);
+            self.report.notes.push(note);
+        }
         let sizes = tables
             .iter()
             .map(|t| {
@@ -333,6 +337,39 @@ fn covers(patterns: &[Pattern], all: &[Table], roots: &[Option<Table>], i: usize
             .get(i)
             .and_then(Option::as_ref)
             .is_some_and(|r| any_matches(patterns, &r.schema, &r.name))
+}
+
+/// Partitioned tables copied with only some of their partitions (a pattern naming a
+/// partition, or excluding one): said once, so nobody expects the parent's other rows.
+fn partial_partitions(tables: &[Table], all: &[Table], roots: &[Option<Table>]) -> Vec<String> {
+    let mut seen: Vec<&Table> = Vec::new();
+    let mut out = Vec::new();
+    for (i, root) in roots.iter().enumerate() {
+        let Some(root) = root else { continue };
+        if seen.contains(&root) || !tables.contains(&all[i]) {
+            continue;
+        }
+        seen.push(root);
+        let parts: Vec<&Table> = (0..all.len())
+            .filter(|&j| roots[j].as_ref() == Some(root))
+            .map(|j| &all[j])
+            .collect();
+        let copied: Vec<String> = parts
+            .iter()
+            .filter(|t| tables.contains(t))
+            .map(|t| format!("`{}`", t.display()))
+            .collect();
+        if copied.len() < parts.len() {
+            out.push(format!(
+                "`{}` is copied with {} of its {} partitions ({}): the others are not created, and its rows in them are not in the twin",
+                root.display(),
+                copied.len(),
+                parts.len(),
+                copied.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// One line per pattern that matches no table in production (likely a typo).
