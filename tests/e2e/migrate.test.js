@@ -268,6 +268,39 @@ describe('mode: migrate', () => {
     assert.deepEqual(h.outputs(r3).applied, ['20240103000000_more.sql']);
   });
 
+  it('Prisma: a database Prisma migrated is adopted from _prisma_migrations (no baseline), and what we apply is recorded there too', async () => {
+    const crypto = require('node:crypto');
+    const sha = (t) => crypto.createHash('sha256').update(t).digest('hex');
+    const m = {
+      'prisma/migrations/20240101000000_init/migration.sql': 'CREATE TABLE "User" (id serial PRIMARY KEY, email text NOT NULL);\n',
+      'prisma/migrations/20240102000000_name/migration.sql': 'ALTER TABLE "User" ADD COLUMN name text;\n',
+    };
+    const db = await h.newDatabase(pg);
+    // The state `prisma migrate deploy` left: its table (as Prisma creates it) and rows.
+    await db.psql(`CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz,
+      migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count integer NOT NULL DEFAULT 0)`);
+    for (const [path, sql] of Object.entries(m)) {
+      await db.psql(sql);
+      await db.psql(`INSERT INTO _prisma_migrations VALUES ('${crypto.randomUUID()}', '${sha(sql)}', now(), '${path.split('/')[2]}', NULL, NULL, now(), 1)`);
+    }
+    const next = { 'prisma/migrations/20240103000000_posts/migration.sql': 'CREATE TABLE "Post" (id serial PRIMARY KEY, "authorId" int REFERENCES "User" (id));\n' };
+    const { ws, event } = await h.mergedPr({ ...m, 'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n' }, next);
+    track(ws);
+    const inputs = { 'migrations-path': 'prisma/migrations/**/migration.sql' };
+    const r1 = await h.migrate({ ws, db, event, inputs });
+    assert.equal(r1.code, 0, h.describeRun(r1));
+    assert.deepEqual(h.outputs(r1).applied, ['20240103000000_posts/migration.sql']);
+    assert.equal(await db.psql(`SELECT checksum FROM _prisma_migrations WHERE migration_name = '20240103000000_posts' AND finished_at IS NOT NULL`), sha(Object.values(next)[0]));
+    const r2 = await h.migrate({ ws, db, event, inputs });
+    assert.equal(r2.code, 0, h.describeRun(r2));
+    assert.deepEqual(h.outputs(r2).applied, []);
+    // A migration Prisma applied, edited since: refused, as Prisma refuses it.
+    const edit = await h.push(ws, { 'prisma/migrations/20240102000000_name/migration.sql': 'ALTER TABLE "User" ADD COLUMN name varchar(10);\n' });
+    const r3 = await h.migrate({ ws, db, ...edit, inputs });
+    assert.equal(r3.code, 1, h.describeRun(r3));
+    assert.match(h.describeRun(r3), /20240102000000_name\/migration\.sql was edited after it was applied/);
+  });
+
   it('two runs at once: one applies, a fail-fast one gets the lock message, a patient one applies nothing', async () => {
     const db = await h.newDatabase(pg);
     const { ws, event } = await h.mergedPr({}, {

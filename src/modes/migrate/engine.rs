@@ -11,6 +11,7 @@ use super::tracking::{quote_literal, Row, TrackingTable};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::runtime::Runtime;
+use crate::sql::format::MigrationFormat;
 use crate::sql::{
     analyze_with, Analysis, ExecutionPlan, FileAnalysis, Parse, SourceFile, StatementKind,
 };
@@ -25,6 +26,10 @@ pub struct DbState {
     pub fingerprint: String,
     /// `schema.index` of every index left INVALID (e.g. by a failed CONCURRENTLY).
     pub invalid_indexes: Vec<String>,
+    /// Prisma's own history: whether `_prisma_migrations` exists, and its finished,
+    /// not rolled back migrations as `(migration name, checksum)`.
+    pub prisma_table: bool,
+    pub prisma: Vec<(String, String)>,
 }
 
 /// A plan with its SQL analysis (the pending files only, in apply order).
@@ -134,8 +139,25 @@ pub struct Engine<'a, H: Host> {
     pub inherited_history: bool,
 }
 
+/// Prisma's history table, when there is one (on the search path, as Prisma puts it):
+/// `NG_PRISMA []` for the table itself, then one line per finished migration.
+const PRISMA_HISTORY_SQL: &str = "SELECT to_regclass('_prisma_migrations') IS NOT NULL AS ng_prisma \\gset\n\\if :ng_prisma\nSELECT 'NG_PRISMA []';\nSELECT 'NG_PRISMA ' || json_build_array(migration_name, checksum)::text FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY started_at;\n\\endif";
+
 fn invalid_indexes_sql() -> &'static str {
     "SELECT 'NG_INVALID ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid ORDER BY 1;"
+}
+
+/// A Prisma migration's name: its directory (`prisma/migrations/20240101_init/migration.sql`).
+fn prisma_name(path: &str) -> String {
+    let mut parts = path.rsplit('/');
+    parts.next();
+    parts.next().unwrap_or("").to_string()
+}
+
+/// Prisma's checksum of a migration file: SHA-256 of its bytes, hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    super::tracking::hex(&Sha256::digest(bytes))
 }
 
 /// Parse the inspection output (one `NG_*` line per fact).
@@ -162,6 +184,14 @@ pub fn parse_state(stdout: &str) -> DbState {
         } else if let Some(f) = line.strip_prefix("NG_FP ") {
             s.table_exists = true;
             s.fingerprint = f.trim().to_string();
+        } else if let Some(j) = line.strip_prefix("NG_PRISMA ") {
+            s.prisma_table = true;
+            if let Ok(serde_json::Value::Array(a)) = serde_json::from_str(j) {
+                let t = |i: usize| a.get(i).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                if !t(0).is_empty() {
+                    s.prisma.push((t(0), t(1)));
+                }
+            }
         } else if let Some(i) = line.strip_prefix("NG_INVALID ") {
             s.invalid_indexes.push(i.trim().to_string());
         }
@@ -342,11 +372,12 @@ impl<'a, H: Host> Engine<'a, H> {
     pub async fn inspect(&self) -> Result<DbState> {
         let t = &self.settings.tracking;
         let script = format!(
-            "\\set ON_ERROR_STOP 1\nSELECT 'NG_VERSION ' || current_setting('server_version_num');\nSELECT to_regclass({}) IS NOT NULL AS ng_has \\gset\n\\if :ng_has\n{};\nSELECT 'NG_FP ' || ({});\n\\endif\n{}\n",
+            "\\set ON_ERROR_STOP 1\nSELECT 'NG_VERSION ' || current_setting('server_version_num');\nSELECT to_regclass({}) IS NOT NULL AS ng_has \\gset\n\\if :ng_has\n{};\nSELECT 'NG_FP ' || ({});\n\\endif\n{}\n{}\n",
             quote_literal(&t.qualified()),
             t.rows_sql(),
             t.fingerprint_sql(),
-            invalid_indexes_sql()
+            invalid_indexes_sql(),
+            PRISMA_HISTORY_SQL
         );
         let out = self.psql(script).await?;
         if !out.success() {
@@ -384,6 +415,33 @@ impl<'a, H: Host> Engine<'a, H> {
         Ok(())
     }
 
+    /// Prisma migrations that Prisma's own table records and ours does not (a database
+    /// Prisma migrated until now): applied, so adopting needs no `baseline`. A file whose
+    /// bytes no longer match Prisma's checksum shows as edited after apply, as Prisma
+    /// itself would refuse it.
+    fn recorded_by_prisma(&self, state: &DbState) -> Vec<Recorded> {
+        self.files
+            .iter()
+            .filter(|f| f.format == MigrationFormat::Prisma)
+            .filter(|f| !state.recorded.iter().any(|r| r.version == f.version))
+            .filter_map(|f| {
+                let name = prisma_name(&f.path);
+                let (_, checksum) = state.prisma.iter().rev().find(|(n, _)| *n == name)?;
+                Some(Recorded {
+                    version: f.version.clone(),
+                    checksum: if *checksum == sha256_hex(&f.bytes) {
+                        f.checksum.clone()
+                    } else {
+                        checksum.clone()
+                    },
+                    status: "prisma".into(),
+                    ms: None,
+                    applied_on: None,
+                })
+            })
+            .collect()
+    }
+
     fn locals(&self) -> Vec<Local> {
         self.files
             .iter()
@@ -413,9 +471,11 @@ impl<'a, H: Host> Engine<'a, H> {
         let t0 = self.rt.host.now_ms();
         let state = self.inspect().await?;
         let t1 = self.rt.host.now_ms();
+        let mut recorded = state.recorded.clone();
+        recorded.extend(self.recorded_by_prisma(&state));
         let plan = pending::plan(
             &self.locals(),
-            &state.recorded,
+            &recorded,
             self.settings.baseline.as_deref(),
             only,
         )
@@ -467,8 +527,14 @@ impl<'a, H: Host> Engine<'a, H> {
         errs
     }
 
-    fn row(&self, i: usize, status: &'static str) -> Row {
+    /// The tracking row of file `i`; with `prisma_table`, a Prisma migration's row in
+    /// `_prisma_migrations` too.
+    fn row(&self, i: usize, status: &'static str, prisma_table: bool) -> Row {
+        let f = &self.files[i];
+        let prisma = (prisma_table && status == "applied" && f.format == MigrationFormat::Prisma)
+            .then(|| (prisma_name(&f.path), sha256_hex(&f.bytes)));
         Row {
+            prisma,
             version: self.files[i].version.clone(),
             checksum: self.files[i].checksum.clone(),
             applied_by: self.settings.applied_by.clone(),
@@ -589,7 +655,7 @@ impl<'a, H: Host> Engine<'a, H> {
                     end: section.end,
                     plan,
                     statements: &fa.statements,
-                    row: self.row(i, "applied"),
+                    row: self.row(i, "applied", p.state.prisma_table),
                     one_query: !precise.contains(&i),
                 });
             }
@@ -605,7 +671,7 @@ impl<'a, H: Host> Engine<'a, H> {
                         .plan
                         .baseline
                         .iter()
-                        .map(|&i| self.row(i, "baseline"))
+                        .map(|&i| self.row(i, "baseline", false))
                         .collect(),
                     marker,
                 },

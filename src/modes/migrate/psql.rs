@@ -746,6 +746,7 @@ mod tests {
             applied_by: "sha".into(),
             run_url: "url".into(),
             status: "applied",
+            prisma: None,
         }
     }
 

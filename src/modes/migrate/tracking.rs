@@ -86,8 +86,22 @@ impl TrackingTable {
     /// The row for a file just applied. A Flyway repeatable applied again (its checksum
     /// changed) updates its row: the latest application is what the table records.
     pub fn insert_sql(&self, row: &Row, elapsed_expr: &str) -> String {
+        // A Prisma migration applied here is recorded in Prisma's own table too, in the
+        // same statement (a data-modifying WITH), so `prisma migrate deploy` agrees about
+        // what ran and callers that add `RETURNING` or `\;` need not know.
+        let prisma = row
+            .prisma
+            .as_ref()
+            .map(|(name, checksum)| {
+                format!(
+                    "WITH ng_prisma AS (INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, finished_at, applied_steps_count) VALUES (md5(random()::text || clock_timestamp()::text)::uuid::text, {}, {}, now(), now(), 1)) ",
+                    quote_literal(checksum),
+                    quote_literal(name)
+                )
+            })
+            .unwrap_or_default();
         format!(
-            "INSERT INTO {} (version, checksum, execution_ms, applied_by, run_url, status) VALUES ({}, {}, {elapsed_expr}, {}, {}, {}) ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, execution_ms = EXCLUDED.execution_ms, applied_by = EXCLUDED.applied_by, run_url = EXCLUDED.run_url, status = EXCLUDED.status, applied_at = now();",
+            "{prisma}INSERT INTO {} (version, checksum, execution_ms, applied_by, run_url, status) VALUES ({}, {}, {elapsed_expr}, {}, {}, {}) ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, execution_ms = EXCLUDED.execution_ms, applied_by = EXCLUDED.applied_by, run_url = EXCLUDED.run_url, status = EXCLUDED.status, applied_at = now();",
             self.qualified(),
             quote_literal(&row.version),
             quote_literal(&row.checksum),
@@ -106,6 +120,9 @@ pub struct Row {
     pub applied_by: String,
     pub run_url: String,
     pub status: &'static str,
+    /// `(migration name, sha256 hex of the file)` when the file is a Prisma migration and
+    /// the database has Prisma's `_prisma_migrations` table.
+    pub prisma: Option<(String, String)>,
 }
 
 pub fn hex(bytes: &[u8]) -> String {
