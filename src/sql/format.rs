@@ -22,6 +22,11 @@ pub enum MigrationFormat {
     /// Atlas: `<version>_<name>.sql` in a directory with an `atlas.sum` (recognised by the
     /// directory, so only discovery can say; `detect` never answers it).
     Atlas,
+    /// sqitch: `deploy/<change>.sql`, in `sqitch.plan` order (recognised by the plan).
+    Sqitch,
+    /// Liquibase formatted SQL: `--liquibase formatted sql`, then `--changeset author:id`
+    /// units, each applied and tracked on its own.
+    Liquibase,
 }
 
 /// Whether the tool itself runs the file inside a transaction.
@@ -71,6 +76,9 @@ pub fn detect(path: &str, text: &str) -> MigrationFormat {
     }
     if dbmate_marker(text, "up").is_some() {
         return MigrationFormat::Dbmate;
+    }
+    if is_liquibase(text) {
+        return MigrationFormat::Liquibase;
     }
     MigrationFormat::PlainSql
 }
@@ -146,6 +154,27 @@ pub fn section(
             Some(false) => TxDeclaration::NoTransaction,
             _ => TxDeclaration::Transaction,
         })),
+        // One changeset (`metadata` names it), or every changeset (the lint of a whole file).
+        MigrationFormat::Liquibase => {
+            let sets = liquibase_changesets(text);
+            let chosen: Vec<&Changeset> = match metadata {
+                Some(id) => sets.iter().filter(|c| c.id == id).collect(),
+                None => sets.iter().collect(),
+            };
+            let (Some(first), Some(last)) = (chosen.first(), chosen.last()) else {
+                return Ok(whole(TxDeclaration::Transaction));
+            };
+            Ok(Section {
+                start: first.start,
+                end: last.end,
+                line: first.line,
+                tx: if chosen.iter().all(|c| c.run_in_transaction) {
+                    TxDeclaration::Transaction
+                } else {
+                    TxDeclaration::NoTransaction
+                },
+            })
+        }
         // Atlas runs each file in a transaction (`--tx-mode file`) unless the file says
         // `-- atlas:txmode none`.
         MigrationFormat::Atlas => Ok(whole(if atlas_directive(text, "txmode") == Some("none") {
@@ -173,6 +202,71 @@ pub fn diesel_run_in_transaction(metadata: &str) -> Option<bool> {
         }
     }
     None
+}
+
+/// `--liquibase formatted sql` on the first non-empty line.
+fn is_liquibase(text: &str) -> bool {
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    first
+        .strip_prefix("--")
+        .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+        .is_some_and(|r| r.eq_ignore_ascii_case("liquibase formatted sql"))
+}
+
+/// One `--changeset author:id [attributes]` of a Liquibase formatted SQL file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changeset {
+    /// `author:id`, as Liquibase identifies it (with the file).
+    pub id: String,
+    /// The changeset's SQL: from after its `--changeset` line to the next one.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line of `start`.
+    pub line: u32,
+    /// `runInTransaction:false` opts out of Liquibase's transaction.
+    pub run_in_transaction: bool,
+}
+
+/// The changesets of a Liquibase formatted SQL file, in order. `--rollback` lines are
+/// comments to Postgres: they stay in the range and are never run.
+pub fn liquibase_changesets(text: &str) -> Vec<Changeset> {
+    let mut out: Vec<Changeset> = Vec::new();
+    let mut pos = 0;
+    let mut line_no = 0u32;
+    for line in text.split_inclusive('\n') {
+        line_no += 1;
+        let start = pos;
+        pos += line.len();
+        let l = line.trim();
+        let Some(rest) = l.strip_prefix("--") else {
+            continue;
+        };
+        let Some(decl) = rest.trim_start().strip_prefix("changeset") else {
+            continue;
+        };
+        if !decl.starts_with(char::is_whitespace) {
+            continue;
+        }
+        let mut words = decl.split_whitespace();
+        let id = words.next().unwrap_or_default().to_string();
+        let run_in_transaction = !words.any(|w| w.eq_ignore_ascii_case("runInTransaction:false"));
+        if let Some(prev) = out.last_mut() {
+            prev.end = start;
+        }
+        out.push(Changeset {
+            id,
+            start: pos,
+            end: text.len(),
+            line: line_no + 1,
+            run_in_transaction,
+        });
+    }
+    out
 }
 
 /// An Atlas file directive, `-- atlas:<name> <value>`, from the file's leading comments.
@@ -259,8 +353,12 @@ pub fn order_key(format: MigrationFormat, relative_path: &str) -> OrderKey {
             let v = dir.split('_').next().unwrap_or(dir).replace('-', "");
             OrderKey::Named(v, p)
         }
-        // dbmate and Atlas sort by file name (its version prefix).
-        MigrationFormat::Dbmate | MigrationFormat::Atlas => OrderKey::Named(name.to_string(), p),
+        // dbmate and Atlas sort by file name (its version prefix). sqitch's order is its
+        // plan's, which discovery puts in the key instead.
+        MigrationFormat::Dbmate
+        | MigrationFormat::Atlas
+        | MigrationFormat::Sqitch
+        | MigrationFormat::Liquibase => OrderKey::Named(name.to_string(), p),
         MigrationFormat::PlainSql => OrderKey::Natural(natural_parts(&p), p),
     }
 }
@@ -308,6 +406,33 @@ mod tests {
         assert_eq!(detect("db/1_x.sql", "-- migrate:up\nselect 1;"), Dbmate);
         assert_eq!(detect("admin/sql/CreateTables.sql", "select 1;"), PlainSql);
         assert_eq!(detect("Vfoo.sql", ""), PlainSql);
+    }
+
+    #[test]
+    fn liquibase_changesets_are_units() {
+        let t = "--liquibase formatted sql\n\n--changeset ann:1\nCREATE TABLE t (id int);\n--rollback DROP TABLE t;\n\n--changeset bob:idx runInTransaction:false\nCREATE INDEX CONCURRENTLY i ON t (id);\n";
+        assert_eq!(detect("db/changelog/001.sql", t), Liquibase);
+        let sets = liquibase_changesets(t);
+        assert_eq!(sets.len(), 2);
+        assert_eq!(
+            &t[sets[0].start..sets[0].end],
+            "CREATE TABLE t (id int);\n--rollback DROP TABLE t;\n\n"
+        );
+        assert_eq!(
+            (
+                sets[0].id.as_str(),
+                sets[0].line,
+                sets[0].run_in_transaction
+            ),
+            ("ann:1", 4, true)
+        );
+        let s = section(Liquibase, t, Some("bob:idx")).unwrap();
+        assert_eq!(
+            &t[s.start..s.end],
+            "CREATE INDEX CONCURRENTLY i ON t (id);\n"
+        );
+        assert_eq!((s.line, s.tx), (8, TxDeclaration::NoTransaction));
+        assert!(!is_liquibase("select 1;\n--liquibase formatted sql\n"));
     }
 
     #[test]

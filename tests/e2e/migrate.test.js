@@ -301,6 +301,54 @@ describe('mode: migrate', () => {
     assert.match(h.describeRun(r3), /20240102000000_name\/migration\.sql was edited after it was applied/);
   });
 
+  it('sqitch: deploy scripts in sqitch.plan order, revert/ and verify/ never run, a script outside the plan refused', async () => {
+    const plan = '%syntax-version=1.0.0\n%project=flipr\n\nappschema 2024-01-01T00:00:00Z Ann <ann@example.com> # schema\nusers [appschema] 2024-01-02T00:00:00Z Ann <ann@example.com> # users\n@v1.0 2024-01-03T00:00:00Z Ann <ann@example.com> # tag\nflips [users] 2024-01-04T00:00:00Z Ann <ann@example.com> # flips\n';
+    const db = await h.newDatabase(pg);
+    // Alphabetical order would run `flips` before `users`: only the plan's order works.
+    const { ws, event } = await h.mergedPr({}, {
+      'db/sqitch.plan': plan,
+      'db/sqitch.conf': '[core]\n\tengine = pg\n',
+      'db/deploy/appschema.sql': 'BEGIN;\nCREATE SCHEMA flipr;\nCOMMIT;\n',
+      'db/deploy/users.sql': 'BEGIN;\nCREATE TABLE flipr.users (nickname text PRIMARY KEY);\nCOMMIT;\n',
+      'db/deploy/flips.sql': 'BEGIN;\nCREATE TABLE flipr.flips (id int PRIMARY KEY, nickname text NOT NULL REFERENCES flipr.users);\nCOMMIT;\n',
+      'db/revert/users.sql': 'BEGIN;\nDROP TABLE flipr.users;\nCOMMIT;\n',
+      'db/verify/users.sql': 'SELECT nickname FROM flipr.users WHERE false;\n',
+    });
+    track(ws);
+    const inputs = { 'migrations-path': 'db/deploy/*.sql' };
+    const r1 = await h.migrate({ ws, db, event, inputs });
+    assert.equal(r1.code, 0, h.describeRun(r1));
+    assert.deepEqual(h.outputs(r1).applied, ['appschema.sql', 'users.sql', 'flips.sql']);
+    const r2 = await h.migrate({ ws, db, event, inputs });
+    assert.deepEqual(h.outputs(r2).applied, []);
+    const stray = await h.push(ws, { 'db/deploy/stray.sql': 'CREATE TABLE flipr.stray (id int);\n' });
+    const r3 = await h.migrate({ ws, db, ...stray, inputs });
+    assert.equal(r3.code, 1, h.describeRun(r3));
+    assert.match(h.describeRun(r3), /db\/deploy\/stray\.sql is not a change in db\/sqitch\.plan[\s\S]*sqitch add stray/);
+    assert.equal(await db.psql("SELECT to_regclass('flipr.stray') IS NULL"), 't');
+  });
+
+  it('Liquibase formatted SQL: each changeset applied and tracked on its own, rollback lines never run, runInTransaction:false honoured', async () => {
+    const v1 = ['--liquibase formatted sql', '', '--changeset ann:1', 'CREATE TABLE accounts (id int PRIMARY KEY, email text);', '--rollback DROP TABLE accounts;', '',
+      '--changeset ann:2 runInTransaction:false', 'CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);', '--rollback DROP INDEX accounts_email_idx;', ''].join('\n');
+    const db = await h.newDatabase(pg);
+    const { ws, event } = await h.mergedPr({}, { 'db/changelog/001-accounts.sql': v1 });
+    track(ws);
+    const inputs = { 'migrations-path': 'db/changelog/*.sql' };
+    const r1 = await h.migrate({ ws, db, event, inputs });
+    assert.equal(r1.code, 0, h.describeRun(r1));
+    assert.deepEqual(h.outputs(r1).applied, ['001-accounts.sql::ann:1', '001-accounts.sql::ann:2']);
+    assert.equal(await db.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_email_idx'::regclass"), 't');
+    // A changeset appended to the same file: only it runs.
+    const more = await h.push(ws, { 'db/changelog/001-accounts.sql': `${v1}\n--changeset bob:3\nALTER TABLE accounts ADD COLUMN name text;\n--rollback ALTER TABLE accounts DROP COLUMN name;\n` });
+    const r2 = await h.migrate({ ws, db, ...more, inputs });
+    assert.equal(r2.code, 0, h.describeRun(r2));
+    assert.deepEqual(h.outputs(r2).applied, ['001-accounts.sql::bob:3']);
+    assert.equal(await db.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts'"), '3');
+    const r3 = await h.migrate({ ws, db, ...more, inputs });
+    assert.deepEqual(h.outputs(r3).applied, []);
+  });
+
   it('two runs at once: one applies, a fail-fast one gets the lock message, a patient one applies nothing', async () => {
     const db = await h.newDatabase(pg);
     const { ws, event } = await h.mergedPr({}, {

@@ -459,12 +459,16 @@ test('closing finds a branch made under another name (create-branch-action) by i
   assert.equal(branchNamed('preview/pr-62-their-scheme').length, 1, 'the other PR\'s branch is untouched');
 });
 
-test('rollback files (golang-migrate .down.sql, Flyway U…__) are never linted, planned or listed', async () => {
+test('rollback files and sections (golang-migrate .down.sql, Flyway U…__, dbmate down, Diesel down.sql, Liquibase --rollback) are never linted, planned or listed', async () => {
   const number = 63;
   const files = {
     'migrations/3_flag.up.sql': 'ALTER TABLE users ADD COLUMN flag3 boolean;\n',
     'migrations/3_flag.down.sql': 'TRUNCATE users CASCADE;\n',
     'migrations/U3__undo_flag.sql': 'TRUNCATE users CASCADE;\n',
+    'migrations/20240101000000_dbmate_flag.sql': '-- migrate:up\nALTER TABLE users ADD COLUMN flag4 boolean;\n\n-- migrate:down\nTRUNCATE users CASCADE;\n',
+    'migrations/2024-01-02-000000_diesel_flag/up.sql': 'ALTER TABLE users ADD COLUMN flag5 boolean;\n',
+    'migrations/2024-01-02-000000_diesel_flag/down.sql': 'TRUNCATE users CASCADE;\n',
+    'migrations/liquibase_flag.sql': '--liquibase formatted sql\n--changeset ann:flag6\nALTER TABLE users ADD COLUMN flag6 boolean;\n--rollback TRUNCATE users CASCADE;\n',
   };
   const ws = await checkout(files);
   prFiles(number, files);
@@ -472,6 +476,11 @@ test('rollback files (golang-migrate .down.sql, Flyway U…__) are never linted,
   assert.equal(r.code, 0, log(r));
   const findings = JSON.parse(r.outputs.lint_findings);
   assert.deepEqual(findings.filter((f) => /down|U3__/.test(f.file)), [], r.outputs.lint_findings);
+  // No rule fires on a TRUNCATE: every one of them is in a rollback.
+  assert.deepEqual(findings.filter((f) => /truncate/i.test(`${f.rule} ${f.message}`)), [], r.outputs.lint_findings);
+  const [branch] = branchNamed('preview/pr-63-feature/rollbacks');
+  assert.deepEqual((await columns(branch.id, 'users')).filter((c) => /^flag/.test(c)).sort(), ['flag3', 'flag4', 'flag5', 'flag6']);
+  assert.equal(await q(branch.id, 'SELECT count(*) FROM users'), '3', 'no rollback ran');
   const [comment] = gh.comments(number);
   assert.ok(!/3\\?_flag\.down\.sql|U3\\?_\\?_undo/.test(comment.body), comment.body);
   assert.match(comment.body, /3\\?_flag\.up\.sql \| plain-sql/);

@@ -2,6 +2,7 @@
 //! Host, matched against the glob, read, checksummed and put in their tool's apply order.
 
 use super::atlas;
+use super::sqitch;
 use crate::error::{Error, Result};
 use crate::host::{EntryKind, Host};
 use crate::runtime::Runtime;
@@ -151,6 +152,10 @@ pub fn discover<H: Host>(
             None
         };
         let version = entry.path.clone();
+        if fmt == MigrationFormat::Liquibase {
+            files.extend(liquibase_units(&rel, &version, &bytes, &text)?);
+            continue;
+        }
         files.push(MigrationFile {
             key: format::order_key(fmt, &version),
             version,
@@ -164,11 +169,109 @@ pub fn discover<H: Host>(
     for dir in atlas_dirs {
         verify_atlas_sum(rt, &root, &base, dir, &entries)?;
     }
+    if let Some(plan) = sqitch_plan(rt, workspace, &base) {
+        order_by_sqitch_plan(&mut files, &plan, &base)?;
+    }
     files.sort_by(|a, b| a.key.cmp(&b.key));
     if let Some(note) = natural_order_note(&files) {
         rt.notice_once(&note);
     }
     Ok(files)
+}
+
+/// A Liquibase formatted SQL file as its changesets: each applied, tracked
+/// (`<file>::<author>:<id>`) and checksummed on its own, as Liquibase does, in file order.
+fn liquibase_units(
+    rel: &str,
+    version: &str,
+    bytes: &[u8],
+    text: &str,
+) -> Result<Vec<MigrationFile>> {
+    let sets = format::liquibase_changesets(text);
+    if sets.is_empty() {
+        return Err(Error::input(
+            "migrations-path",
+            format!("{rel} says `--liquibase formatted sql` but has no `--changeset author:id` line: nothing in it would run"),
+        ));
+    }
+    let mut out: Vec<MigrationFile> = Vec::new();
+    for (i, c) in sets.iter().enumerate() {
+        let unit_version = format!("{version}::{}", c.id);
+        if out.iter().any(|f| f.version == unit_version) {
+            return Err(Error::input(
+                "migrations-path",
+                format!("{rel}:{}: changeset `{}` appears twice in the file; Liquibase identifies changesets by author:id, so each must be unique", c.line - 1, c.id),
+            ));
+        }
+        out.push(MigrationFile {
+            key: OrderKey::Named(format!("{version}\u{1}{i:06}"), rel.to_string()),
+            version: unit_version,
+            path: rel.to_string(),
+            // Blank lines around a changeset are not part of it (Liquibase's checksum
+            // ignores them too): appending a changeset must not "edit" the one before.
+            checksum: checksum(text[c.start..c.end].trim().as_bytes()),
+            bytes: bytes.to_vec(),
+            metadata: Some(c.id.clone()),
+            format: MigrationFormat::Liquibase,
+        });
+    }
+    Ok(out)
+}
+
+/// A sqitch project's plan, when `migrations-path` points into its `deploy/` directory:
+/// `sqitch.plan` beside `deploy/`, or at the repository root.
+fn sqitch_plan<H: Host>(rt: &Runtime<H>, workspace: &str, base: &str) -> Option<(String, String)> {
+    let parent = match base.rsplit_once('/') {
+        Some((p, "deploy")) => p,
+        None if base == "deploy" => "",
+        _ => return None,
+    };
+    [parent, ""].iter().find_map(|dir| {
+        let rel = if dir.is_empty() {
+            sqitch::PLAN_FILE.to_string()
+        } else {
+            format!("{dir}/{}", sqitch::PLAN_FILE)
+        };
+        rt.host
+            .read_file(&format!("{workspace}/{rel}"))
+            .ok()
+            .map(|b| (rel, String::from_utf8_lossy(&b).into_owned()))
+    })
+}
+
+/// Deploy scripts as sqitch deploys them: in plan order, every change with a script, no
+/// script without a change.
+fn order_by_sqitch_plan(
+    files: &mut [MigrationFile],
+    (plan_path, plan): &(String, String),
+    base: &str,
+) -> Result<()> {
+    let changes = sqitch::changes(plan).map_err(|e| Error::input("migrations-path", e))?;
+    for f in files.iter_mut() {
+        let change = f.version.strip_suffix(".sql").unwrap_or(&f.version);
+        let Some(i) = changes.iter().position(|c| c == change) else {
+            return Err(Error::input(
+                "migrations-path",
+                format!(
+                    "{} is not a change in {plan_path}: sqitch would never deploy it. Add it with `sqitch add {change}`, or move it out of {base}/",
+                    f.path
+                ),
+            ));
+        };
+        f.format = MigrationFormat::Sqitch;
+        f.key = OrderKey::Versioned(vec![i as u128], f.path.clone());
+    }
+    if let Some(missing) = changes.iter().find(|c| {
+        !files
+            .iter()
+            .any(|f| f.version.strip_suffix(".sql") == Some(c.as_str()))
+    }) {
+        return Err(Error::input(
+            "migrations-path",
+            format!("{plan_path} lists the change `{missing}`, but {base}/{missing}.sql is not there (or `migrations-path` does not match it)"),
+        ));
+    }
+    Ok(())
 }
 
 /// An Atlas directory's files against its atlas.sum, as `atlas migrate apply` checks them.

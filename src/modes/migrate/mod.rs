@@ -24,6 +24,7 @@ pub mod psql;
 pub mod rehearse;
 pub mod report;
 pub mod settings;
+pub mod sqitch;
 pub mod tracking;
 
 pub use discover::{discover, MigrationFile};
