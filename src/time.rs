@@ -37,6 +37,42 @@ pub fn rfc3339(ms: f64) -> String {
     )
 }
 
+/// Unix milliseconds of an RFC 3339 timestamp (`2026-11-21T10:51:00Z`,
+/// `2026-11-21T12:51:00.5+02:00`); None when it is not one.
+pub fn parse_rfc3339(v: &str) -> Option<f64> {
+    let b = v.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { v.get(r)?.parse().ok() };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut rest = &v[19..];
+    let mut frac = 0.0;
+    if let Some(f) = rest.strip_prefix('.') {
+        let n = f.bytes().take_while(u8::is_ascii_digit).count();
+        frac = format!("0.{}", &f[..n]).parse().ok()?;
+        rest = &f[n..];
+    }
+    let offset_min = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (oh, om) = rest[1..].split_once(':')?;
+            sign * (oh.parse::<i64>().ok()? * 60 + om.parse::<i64>().ok()?)
+        }
+    };
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60;
+    Some((secs as f64 + frac) * 1000.0)
+}
+
 /// A compact UTC stamp for names: `20261121T105100Z`.
 pub fn compact_stamp(ms: f64) -> String {
     rfc3339(ms).replace(['-', ':'], "")
@@ -45,6 +81,18 @@ pub fn compact_stamp(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_rfc3339_with_zones_and_fractions() {
+        let z = parse_rfc3339("2026-11-21T10:51:00Z").unwrap();
+        assert_eq!(rfc3339(z), "2026-11-21T10:51:00Z");
+        assert_eq!(
+            parse_rfc3339("2026-11-21T12:51:00.5+02:00"),
+            Some(z + 500.0)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
+    }
 
     #[test]
     fn formats_rfc3339() {

@@ -93,6 +93,8 @@ pub struct Project {
     pub default_branch_id: Option<String>,
     /// The project's Postgres major (every branch of it runs this one).
     pub pg_version: Option<u32>,
+    /// How far back branches and restores can reach (Neon's "history retention").
+    pub history_retention_seconds: Option<u64>,
 }
 
 /// What a mutating call returns: the object plus the operations to wait for.

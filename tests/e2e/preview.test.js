@@ -559,6 +559,13 @@ test('parent-timestamp: the preview branch holds the parent as it was then (a ro
   assert.equal(await q(branch.id, 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM events'), '1', 'reset to the point in time');
   assert.deepEqual(await columns(branch.id, 'events'), ['id', 'note', 'more']);
 
+  // Older than the project's history window (history_retention_seconds): refused before
+  // any branch is made, saying so.
+  const old = await preview({ ws, number: 67, headRef: 'feature/pit3', headSha: await ws.head(), inputs: { parent: 'pit-parent', 'parent-timestamp': '2020-01-01T00:00:00Z' } });
+  assert.equal(old.code, 1, log(old));
+  assert.match(log(old), /older than the project's history window \(24 h/);
+  assert.deepEqual(branchNamed('preview/pr-67-feature/pit3'), []);
+
   // Both at once is refused before anything is created.
   const both = await preview({ ws, number: 66, headRef: 'feature/pit2', headSha: await ws.head(), inputs: { ...inputs, 'parent-lsn': cp.lsn } });
   assert.equal(both.code, 1, log(both));

@@ -189,6 +189,43 @@ async fn reset_from<H: Host>(
     }
 }
 
+/// A `parent-timestamp` Neon can branch from: not in the future, and within the
+/// project's history window (`history_retention_seconds`), before any branch is made.
+async fn check_history_window<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    ts: &str,
+) -> Result<()> {
+    let Some(at) = crate::time::parse_rfc3339(ts) else {
+        return Err(Error::input(
+            "parent-timestamp",
+            format!("`{ts}` is not an RFC 3339 time"),
+        ));
+    };
+    let now = rt.host.now_ms();
+    if at > now + 60_000.0 {
+        return Err(Error::input(
+            "parent-timestamp",
+            format!(
+                "`{ts}` is in the future (now: {})",
+                crate::time::rfc3339(now)
+            ),
+        ));
+    }
+    if let Some(window) = neon.project().await?.history_retention_seconds {
+        if at < now - window as f64 * 1000.0 {
+            return Err(Error::input(
+                "parent-timestamp",
+                format!(
+                    "`{ts}` is older than the project's history window ({} h, `history_retention_seconds` {window}): Neon keeps no state that old. Pick a later time, or raise the project's history retention",
+                    window / 3600
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn create<H: Host>(
     rt: &Runtime<H>,
     neon: &NeonClient<'_, H>,
@@ -196,6 +233,9 @@ async fn create<H: Host>(
     pr: &PullRequest,
     name: &str,
 ) -> Result<(Branch, bool)> {
+    if let Some(ts) = &settings.parent_timestamp {
+        check_history_window(rt, neon, ts).await?;
+    }
     let parent = intended_parent(neon, settings).await?;
     let parent_id = parent.as_ref().map(|(_, source)| source.id.clone());
     let mut annotations = vec![
