@@ -93,6 +93,18 @@ pub fn discover<H: Host>(
     workspace: &str,
     glob: &str,
 ) -> Result<Vec<MigrationFile>> {
+    discover_as(rt, workspace, glob, None)
+}
+
+/// [`discover`] with the tool named by `format:`. Forcing plain SQL reads every file as
+/// plain (a stray `-- migrate:up` or `V1__` name means nothing); forcing a tool makes a
+/// file that is not one of that tool's an error naming it, instead of a silent mix.
+pub fn discover_as<H: Host>(
+    rt: &Runtime<H>,
+    workspace: &str,
+    glob: &str,
+    forced: Option<MigrationFormat>,
+) -> Result<Vec<MigrationFile>> {
     let workspace = workspace.trim_end_matches('/');
     let base = base_dir(glob);
     let root = if base.is_empty() {
@@ -135,9 +147,22 @@ pub fn discover<H: Host>(
         let bytes = rt.host.read_file(&format!("{workspace}/{rel}"))?;
         let text = String::from_utf8_lossy(&bytes);
         let dir = entry.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let fmt = match format::detect(&rel, &text) {
+        let detected = match format::detect(&rel, &text) {
             MigrationFormat::PlainSql if atlas_dirs.contains(&dir) => MigrationFormat::Atlas,
             other => other,
+        };
+        let fmt = match forced {
+            None => detected,
+            Some(MigrationFormat::PlainSql) => MigrationFormat::PlainSql,
+            // sqitch's scripts are whatever its plan names: checked after this loop.
+            Some(MigrationFormat::Sqitch) => MigrationFormat::PlainSql,
+            Some(f) if f == detected => f,
+            Some(f) => {
+                return Err(Error::input(
+                    "format",
+                    format!("`{}`: {rel} is not a {} migration ({}); fix the file, narrow `migrations-path`, or set `format: auto`", format_name(f), format_name(f), format_rule(f)),
+                ))
+            }
         };
         if is_down_or_undo(&rel, fmt) {
             continue;
@@ -169,14 +194,50 @@ pub fn discover<H: Host>(
     for dir in atlas_dirs {
         verify_atlas_sum(rt, &root, &base, dir, &entries)?;
     }
-    if let Some(plan) = sqitch_plan(rt, workspace, &base) {
-        order_by_sqitch_plan(&mut files, &plan, &base)?;
+    match sqitch_plan(rt, workspace, &base) {
+        Some(plan) => order_by_sqitch_plan(&mut files, &plan, &base)?,
+        None if forced == Some(MigrationFormat::Sqitch) => {
+            return Err(Error::input(
+                "format",
+                format!("`sqitch`: no sqitch.plan beside `{base}` (its parent directory) or at the repository root; `migrations-path` must point into the project's deploy/ directory"),
+            ))
+        }
+        None => {}
     }
     files.sort_by(|a, b| a.key.cmp(&b.key));
     if let Some(note) = natural_order_note(&files) {
         rt.notice_once(&note);
     }
     Ok(files)
+}
+
+fn format_name(f: MigrationFormat) -> &'static str {
+    match f {
+        MigrationFormat::PlainSql => "plain",
+        MigrationFormat::Dbmate => "dbmate",
+        MigrationFormat::Flyway => "flyway",
+        MigrationFormat::Prisma => "prisma",
+        MigrationFormat::Diesel => "diesel",
+        MigrationFormat::Atlas => "atlas",
+        MigrationFormat::Sqitch => "sqitch",
+        MigrationFormat::Liquibase => "liquibase",
+    }
+}
+
+/// How a tool's files are recognised, for the error when one is not.
+fn format_rule(f: MigrationFormat) -> &'static str {
+    match f {
+        MigrationFormat::PlainSql => "any .sql file",
+        MigrationFormat::Dbmate => "a `-- migrate:up` line",
+        MigrationFormat::Flyway => {
+            "named V<version>__<description>.sql, R__<description>.sql or U<version>__…"
+        }
+        MigrationFormat::Prisma => "<directory>/migration.sql",
+        MigrationFormat::Diesel => "<version>_<name>/up.sql",
+        MigrationFormat::Atlas => "in a directory with an atlas.sum",
+        MigrationFormat::Sqitch => "deploy/<change>.sql of a sqitch.plan",
+        MigrationFormat::Liquibase => "first line `--liquibase formatted sql`",
+    }
 }
 
 /// A Liquibase formatted SQL file as its changesets: each applied, tracked
@@ -352,6 +413,45 @@ mod tests {
             .contains("outside the repository"));
         assert!(p(Some("/ws/.git/config")).unwrap().contains(".git/"));
         assert!(p(None).unwrap().contains("dangling or a loop"));
+    }
+
+    #[test]
+    fn format_forces_plain_or_refuses_files_of_another_tool() {
+        let host = TestHost::new()
+            .with_file("/ws/migrations/V1__init.sql", b"-- migrate:up\nselect 1;")
+            .with_file("/ws/migrations/2_more.sql", b"select 2;");
+        let rt = Runtime::new(host);
+        let auto = discover(&rt, "/ws", "migrations/*.sql").unwrap();
+        assert!(auto.iter().any(|f| f.format == MigrationFormat::Flyway));
+        let plain = discover_as(
+            &rt,
+            "/ws",
+            "migrations/*.sql",
+            Some(MigrationFormat::PlainSql),
+        )
+        .unwrap();
+        assert!(plain.iter().all(|f| f.format == MigrationFormat::PlainSql));
+        let e = discover_as(
+            &rt,
+            "/ws",
+            "migrations/*.sql",
+            Some(MigrationFormat::Flyway),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`format`") && e.contains("migrations/2_more.sql is not a flyway migration"),
+            "{e}"
+        );
+        let e = discover_as(
+            &rt,
+            "/ws",
+            "migrations/*.sql",
+            Some(MigrationFormat::Sqitch),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("no sqitch.plan"), "{e}");
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
         return custom_command(rt, &s, argv).await;
     }
     let t0 = rt.host.now_ms();
-    let files = discover(rt, &s.workspace, &s.migrations_glob)?;
+    let files = discover::discover_as(rt, &s.workspace, &s.migrations_glob, s.apply.format)?;
     rt.debug(&format!(
         "migrate: found {} migration file(s) in {:.0} ms",
         files.len(),

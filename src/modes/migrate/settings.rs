@@ -4,6 +4,7 @@ use super::tracking::TrackingTable;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::inputs::Inputs;
+use crate::sql::format::MigrationFormat;
 use crate::sql::LintConfig;
 
 /// Which lint findings fail the step.
@@ -33,6 +34,9 @@ pub struct ApplySettings {
     pub run_url: String,
     pub lint: LintConfig,
     pub fail_on: FailOn,
+    /// `format:`: the migration tool, when detection from file names and contents is not
+    /// wanted (None: detect).
+    pub format: Option<MigrationFormat>,
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +152,35 @@ pub fn apply_settings<H: Host>(host: &H) -> Result<ApplySettings> {
         run_url: run_url(host).unwrap_or_default(),
         lint,
         fail_on,
+        format: match inputs
+            .choice(
+                "format",
+                &[
+                    "auto",
+                    "plain",
+                    "golang-migrate",
+                    "dbmate",
+                    "flyway",
+                    "prisma",
+                    "diesel",
+                    "atlas",
+                    "sqitch",
+                    "liquibase",
+                ],
+                "auto",
+            )?
+            .as_str()
+        {
+            "plain" | "golang-migrate" => Some(MigrationFormat::PlainSql),
+            "dbmate" => Some(MigrationFormat::Dbmate),
+            "flyway" => Some(MigrationFormat::Flyway),
+            "prisma" => Some(MigrationFormat::Prisma),
+            "diesel" => Some(MigrationFormat::Diesel),
+            "atlas" => Some(MigrationFormat::Atlas),
+            "sqitch" => Some(MigrationFormat::Sqitch),
+            "liquibase" => Some(MigrationFormat::Liquibase),
+            _ => None,
+        },
     })
 }
 

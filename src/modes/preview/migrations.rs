@@ -94,7 +94,12 @@ async fn native<H: Host>(
     let files = if rt.host.walk(root.trim_end_matches('/')).is_err() {
         Vec::new()
     } else {
-        discover(rt, &settings.workspace, &settings.migrations_path)?
+        discover::discover_as(
+            rt,
+            &settings.workspace,
+            &settings.migrations_path,
+            settings.apply.format,
+        )?
     };
     if files.is_empty() {
         rt.info(&format!(
