@@ -16,7 +16,11 @@ fi
 export RUSTFLAGS="--remap-path-prefix=$PWD=/neon-gitops --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
 cargo build --release --locked --target wasm32-unknown-unknown
 rm -rf build/wasm
-wasm-bindgen --target nodejs --out-dir build/wasm target/wasm32-unknown-unknown/release/neon_gitops.wasm
+# The name section (function names for stack traces, ~0.7 MB) stays out of dist/: the
+# runner downloads dist/ on every job. build/wasm-symbols/ keeps a copy with names, to
+# read a panic's function indices against (`wasm-tools print` or `wasm-objdump -x`).
+wasm-bindgen --target nodejs --out-dir build/wasm-symbols target/wasm32-unknown-unknown/release/neon_gitops.wasm
+wasm-bindgen --target nodejs --remove-name-section --remove-producers-section --out-dir build/wasm target/wasm32-unknown-unknown/release/neon_gitops.wasm
 
 rm -rf dist && mkdir -p dist
 node scripts/bundle.js
