@@ -4,6 +4,40 @@
 use crate::error::{Error, Result};
 use crate::host::Host;
 
+/// Input names of Neon's own actions (create-branch-action v5/v6, delete-branch-action,
+/// reset-branch-action) read as ours, so their `with:` blocks work unchanged:
+/// `(ours, theirs)`. Each use gets one notice naming the new input (`announce_aliases`).
+pub const ALIASES: &[(&str, &str)] = &[
+    ("neon-api-key", "api_key"),
+    ("neon-api-host", "api_host"),
+    ("neon-project-id", "project_id"),
+    ("branch-name", "branch_name"),
+    ("branch-name", "branch"),
+    ("parent", "parent_branch"),
+    ("suspend-timeout", "suspend_timeout"),
+    ("role", "username"),
+    ("role", "cs_role_name"),
+    ("database", "cs_database"),
+    ("ssl", "cs_ssl"),
+    ("prisma", "cs_prisma"),
+];
+
+/// One notice per alias the workflow uses, naming the input to rename it to.
+pub fn announce_aliases<H: Host>(rt: &crate::runtime::Runtime<H>) {
+    for (ours, theirs) in ALIASES {
+        if !rt.host.input(theirs).is_empty() {
+            let note = if rt.host.input(ours).is_empty() {
+                format!("input `{theirs}` (the name Neon's actions use) is read as `{ours}`; rename it to `{ours}`")
+            } else {
+                format!(
+                    "input `{theirs}` is ignored: `{ours}` is set too and wins; remove `{theirs}`"
+                )
+            };
+            rt.notice_once(&note);
+        }
+    }
+}
+
 /// Typed access to `with:` inputs.
 pub struct Inputs<'a, H: Host> {
     host: &'a H,
@@ -14,9 +48,18 @@ impl<'a, H: Host> Inputs<'a, H> {
         Inputs { host }
     }
 
-    /// The raw value, "" when not given.
+    /// The raw value, "" when not given (under our name, or a Neon action's for it).
     pub fn get(&self, name: &str) -> String {
-        self.host.input(name)
+        let own = self.host.input(name);
+        if !own.is_empty() {
+            return own;
+        }
+        ALIASES
+            .iter()
+            .filter(|(ours, _)| *ours == name)
+            .map(|(_, theirs)| self.host.input(theirs))
+            .find(|v| !v.is_empty())
+            .unwrap_or_default()
     }
 
     pub fn optional(&self, name: &str) -> Option<String> {

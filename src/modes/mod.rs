@@ -50,7 +50,15 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
         } else {
             rt.secret(&value);
         }
+        // The same secret under a Neon action's name for it (`api_key`).
+        for (_, theirs) in crate::inputs::ALIASES
+            .iter()
+            .filter(|(ours, _)| *ours == name as &str)
+        {
+            rt.secret(&rt.host.input(theirs));
+        }
     }
+    crate::inputs::announce_aliases(rt);
     match mode(&rt.host)? {
         Mode::Preview => preview::run(rt).await,
         Mode::Migrate => migrate::run(rt).await,

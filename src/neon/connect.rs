@@ -44,6 +44,10 @@ pub fn pick(
             ),
         )),
         None if available.len() == 1 => Ok(available[0].clone()),
+        // Several: Neon's own default names, as create-branch-action picks them.
+        None if available.iter().any(|a| a == neon_default(what)) => {
+            Ok(neon_default(what).to_string())
+        }
         None => Err(Error::input(
             input,
             format!(
@@ -52,6 +56,15 @@ pub fn pick(
                 available.join(", ")
             ),
         )),
+    }
+}
+
+/// The role and database a new Neon project has (create-branch-action's defaults).
+fn neon_default(what: &str) -> &'static str {
+    if what == "role" {
+        "neondb_owner"
+    } else {
+        "neondb"
     }
 }
 

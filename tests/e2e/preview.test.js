@@ -572,3 +572,60 @@ test('parent-timestamp: the preview branch holds the parent as it was then (a ro
   assert.match(log(both), /parent-timestamp.*parent-lsn|parent-lsn.*parent-timestamp/);
   assert.deepEqual(branchNamed('preview/pr-66-feature/pit2'), []);
 });
+
+test("create-branch-action v6's `with:` block, pasted unchanged with `mode: preview`: same branch, expiry and URL shape; old output names; one notice per alias", async () => {
+  const { runAction } = require('../support/runner');
+  const { pullRequestEvent } = require('../support/events');
+  const number = 68;
+  const ws = await checkout(M1);
+  prFiles(number, M1);
+  const expiresAt = new Date(Date.now() + 3 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z');
+  const v6 = {
+    api_key: neon.apiKey,
+    api_host: neon.apiUrl,
+    project_id: neon.projectId,
+    branch_name: 'preview/pr-68-v6',
+    parent_branch: 'main',
+    database: 'neondb',
+    role: 'neondb_owner',
+    ssl: 'require',
+    suspend_timeout: '0',
+    expires_at: expiresAt,
+    prisma: 'false',
+    branch_type: 'default',
+    get_auth_url: 'false',
+    get_data_api_url: 'false',
+  };
+  const run = (extra = {}, action = 'opened') => runAction({
+    workspace: ws.path,
+    eventName: 'pull_request',
+    event: pullRequestEvent({ action, number, headRef: 'feature/v6', headSha: 'a'.repeat(40) }),
+    githubApiUrl: gh.url,
+    githubToken: gh.token,
+    inputs: { mode: 'preview', 'pg-bin-dir': pg.clientBinDir, ...v6, ...extra },
+  });
+  const r = await run();
+  assert.equal(r.code, 0, log(r));
+  const [branch] = branchNamed('preview/pr-68-v6');
+  assert.ok(branch, 'the branch has the name branch_name gave');
+  assert.equal(branch.expires_at, expiresAt);
+  for (const [old, ours] of [['db_url_with_pooler', 'db_url_pooled'], ['host', 'db_host'], ['host_with_pooler', 'db_host_pooled']]) {
+    assert.ok(r.outputs[old] && r.outputs[old] === r.outputs[ours], `${old} = ${ours}`);
+  }
+  assert.match(r.outputs.db_url, /^postgresql:\/\/neondb_owner:[^@]+@[^/]+\/neondb\?sslmode=require$/);
+  assert.match(r.outputs.branch_url, new RegExp(`/projects/${neon.projectId}/branches/${branch.id}$`));
+  const notices = r.annotations.filter((a) => a.command === 'notice' && /the name Neon's actions use/.test(a.message));
+  assert.deepEqual(notices.map((a) => a.message.match(/input `(\w+)`/)[1]).sort(), ['api_host', 'api_key', 'branch_name', 'parent_branch', 'project_id', 'suspend_timeout']);
+  assert.ok(r.maskValues.includes(neon.apiKey), 'api_key is masked like neon-api-key');
+  assert.ok(!`${r.stdout}${r.stderr}`.replace(/::add-mask::.*/g, '').includes(neon.apiKey));
+
+  // ssl: omit and prisma: true shape the URLs as create-branch-action does.
+  const shaped = await run({ ssl: 'omit', prisma: 'true' }, 'synchronize');
+  assert.equal(shaped.code, 0, log(shaped));
+  assert.match(shaped.outputs.db_url, /\?connect_timeout=30$/);
+  assert.match(shaped.outputs.db_url_pooled, /\?connect_timeout=30&pool_timeout=30&pgbouncer=true$/);
+  // What it does not do is refused, not ignored.
+  const schemaOnly = await run({ branch_type: 'schema-only' }, 'synchronize');
+  assert.equal(schemaOnly.code, 1, log(schemaOnly));
+  assert.match(log(schemaOnly), /`branch_type`: `schema-only`: schema-only branches are not supported/);
+});

@@ -254,9 +254,11 @@ async fn create<H: Host>(
         parent_id,
         parent_lsn: settings.parent_lsn.clone(),
         parent_timestamp: settings.parent_timestamp.clone(),
-        expires_at: settings
-            .ttl_ms
-            .map(|ttl| crate::neon::expires_at(rt.host.now_ms(), ttl as f64)),
+        expires_at: settings.expires_at.clone().or_else(|| {
+            settings
+                .ttl_ms
+                .map(|ttl| crate::neon::expires_at(rt.host.now_ms(), ttl as f64))
+        }),
         suspend_timeout_seconds: settings.suspend_timeout,
         annotations,
     };

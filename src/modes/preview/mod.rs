@@ -127,10 +127,25 @@ async fn open<H: Host>(
     )
     .await?;
     rt.secret_output("password", &conn.password);
-    rt.secret_output("db_url", &conn.url);
-    rt.secret_output("db_url_pooled", &conn.url_pooled);
+    let url = shape_url(&conn.url, &settings.ssl, settings.prisma, false);
+    let url_pooled = shape_url(&conn.url_pooled, &settings.ssl, settings.prisma, true);
+    rt.secret_url(&url);
+    rt.secret_url(&url_pooled);
+    // Our names, then create-branch-action v5's for the same values, so workflows that
+    // read the old names keep working.
+    rt.secret_output("db_url", &url);
+    rt.secret_output("db_url_pooled", &url_pooled);
+    rt.secret_output("db_url_with_pooler", &url_pooled);
     rt.output("db_host", &conn.host);
+    rt.output("host", &conn.host);
     rt.output("db_host_pooled", &conn.pooled_host);
+    rt.output("host_with_pooler", &conn.pooled_host);
+    let console = format!(
+        "https://console.neon.tech/app/projects/{}/branches/{}",
+        settings.project_id, ready.branch.id
+    );
+    rt.output("branch_url", &console);
+    rt.info(&format!("Neon console: {console}"));
     rt.info(&format!(
         "Preview branch {name} ({}) is {}; compute {} is {}",
         ready.branch.id,
@@ -211,6 +226,29 @@ async fn open<H: Host>(
         }
     }
     Ok(())
+}
+
+/// A branch URL shaped as create-branch-action shapes it: `ssl` sets `sslmode` (`omit`
+/// drops it), `prisma` adds `connect_timeout=30`, and on the pooled URL `pool_timeout=30`
+/// and `pgbouncer=true`.
+pub fn shape_url(url: &str, ssl: &str, prisma: bool, pooled: bool) -> String {
+    let (base, _) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<String> = Vec::new();
+    if prisma {
+        params.push("connect_timeout=30".into());
+        if pooled {
+            params.push("pool_timeout=30".into());
+            params.push("pgbouncer=true".into());
+        }
+    }
+    if ssl != "omit" {
+        params.push(format!("sslmode={ssl}"));
+    }
+    if params.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
 }
 
 async fn close<H: Host>(

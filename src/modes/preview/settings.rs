@@ -38,7 +38,14 @@ pub struct Settings {
     pub parent_timestamp: Option<String>,
     pub parent_lsn: Option<String>,
     pub ttl_ms: Option<u64>,
+    /// An absolute expiry (`expires_at`, as Neon's create-branch-action takes it).
+    pub expires_at: Option<String>,
     pub suspend_timeout: Option<i64>,
+    /// `sslmode` in the URL outputs: `require` (default), `verify-ca`, `verify-full`, or
+    /// `omit` (no parameter), as create-branch-action's `ssl`.
+    pub ssl: String,
+    /// Connection parameters Prisma needs (create-branch-action's `prisma: true`).
+    pub prisma: bool,
     pub role: Option<String>,
     pub database: Option<String>,
     pub reset_on_push: Option<bool>,
@@ -121,6 +128,38 @@ fn point_in_time<H: Host>(
 
 pub fn read<H: Host>(host: &H) -> Result<Settings> {
     let inputs = Inputs::new(host);
+    // create-branch-action inputs this action does not do: a clear error, not a branch
+    // that silently lacks what was asked for.
+    for (name, default, why) in [
+        (
+            "branch_type",
+            "default",
+            "schema-only branches are not supported",
+        ),
+        (
+            "masking_rules",
+            "",
+            "Neon masking rules are not supported; mode: sync masks data for a twin",
+        ),
+        (
+            "get_auth_url",
+            "false",
+            "Neon Auth URLs are not supported yet",
+        ),
+        (
+            "get_data_api_url",
+            "false",
+            "Data API URLs are not supported yet",
+        ),
+    ] {
+        let v = inputs.get(name);
+        if !v.is_empty() && !v.eq_ignore_ascii_case(default) {
+            return Err(Error::input(
+                name,
+                format!("`{v}`: {why}; remove the input"),
+            ));
+        }
+    }
     let ttl = inputs.duration_ms("branch-ttl", 0, MAX_TTL_MS)?;
     let suspend_timeout = match inputs.optional("suspend-timeout") {
         Some(raw) => Some(suspend_seconds(&raw)?),
@@ -157,7 +196,28 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         parent_timestamp: point_in_time(&inputs, "parent-timestamp", is_rfc3339)?,
         parent_lsn: point_in_time(&inputs, "parent-lsn", is_lsn)?,
         ttl_ms: (ttl > 0).then_some(ttl),
+        expires_at: match inputs.optional("expires_at") {
+            Some(_) if ttl > 0 => {
+                return Err(Error::input(
+                    "expires_at",
+                    "and `branch-ttl` both set an expiry: keep one",
+                ))
+            }
+            Some(at) if !is_rfc3339(&at) => {
+                return Err(Error::input(
+                    "expires_at",
+                    format!("`{at}` is not an RFC 3339 time (e.g. 2026-12-31T00:00:00Z)"),
+                ))
+            }
+            other => other,
+        },
         suspend_timeout,
+        ssl: inputs.choice(
+            "ssl",
+            &["require", "verify-ca", "verify-full", "omit"],
+            "require",
+        )?,
+        prisma: inputs.bool("prisma", false)?,
         role: inputs.optional("role"),
         database: inputs.optional("database"),
         reset_on_push: match inputs.optional("reset-on-push") {
