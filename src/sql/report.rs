@@ -185,21 +185,28 @@ fn location(f: &FileAnalysis, line: u32) -> String {
 pub fn markdown(a: &Analysis, opts: &MarkdownOptions) -> String {
     let t = &a.totals;
     let mut out = format!("### {}\n\n", cell(&opts.title));
+    // Plain counts: errors are errors, whether the SQL is invalid or a rule says so.
+    let errors = t.errors + t.error_findings;
     let _ = writeln!(
         out,
-        "{} file{}, {} statement{} ({} analysed by the parser, {} checked from tokens only) · {} error{} · {} error finding{} · {} warning{}\n",
+        "{} file{}, {} statement{}: {} error{}, {} warning{}{}\n",
         t.files,
         plural(t.files),
         t.statements,
         plural(t.statements),
-        t.parsed,
-        t.not_analysed,
-        t.errors,
-        plural(t.errors),
-        t.error_findings,
-        plural(t.error_findings),
+        errors,
+        plural(errors),
         t.warning_findings,
         plural(t.warning_findings),
+        if t.not_analysed > 0 {
+            format!(
+                " ({} statement{} the parser does not know, checked by the safety rules anyway)",
+                t.not_analysed,
+                plural(t.not_analysed)
+            )
+        } else {
+            String::new()
+        }
     );
 
     // Validation and file errors: never folded, they block.

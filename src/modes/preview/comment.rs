@@ -357,6 +357,9 @@ fn diff(d: &CommentData, max_lines: usize) -> String {
         out.push_str("No schema changes.\n");
         return out;
     }
+    if let Some(words) = super::schema_diff::summary(text) {
+        let _ = writeln!(out, "In short: {}.\n", cell(&words));
+    }
     let lines: Vec<&str> = text.lines().collect();
     let added = lines
         .iter()

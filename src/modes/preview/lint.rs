@@ -246,8 +246,10 @@ pub async fn run<H: Host>(
     };
     let t = &analysis.totals;
     rt.info(&format!(
-        "Lint: {} file(s), {} error(s), {} error finding(s), {} warning(s)",
-        t.files, t.errors, t.error_findings, t.warning_findings
+        "Lint: {} file(s), {} error(s), {} warning(s)",
+        t.files,
+        t.errors + t.error_findings,
+        t.warning_findings
     ));
     let section = LintSection {
         markdown,

@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod lint;
 pub mod migrations;
 pub mod naming;
+pub mod schema_diff;
 pub mod settings;
 pub mod upsert;
 
@@ -169,7 +170,16 @@ async fn open<H: Host>(
             .compare_schema(&ready.branch.id, &parent.id, &conn.database)
             .await
         {
-            Ok(diff) => Some(diff),
+            // Without the tracking table (its rows differ on every preview branch), with
+            // branch names in the header.
+            Ok(diff) => Some(schema_diff::clean(
+                &diff,
+                &settings.apply.tracking.table,
+                &[
+                    (parent.id.as_str(), parent.name.as_str()),
+                    (ready.branch.id.as_str(), name),
+                ],
+            )),
             Err(e) => {
                 rt.warning(&format!(
                     "Could not compare the branch's schema with {} ({e}); the comment has no schema diff",
