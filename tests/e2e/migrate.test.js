@@ -470,6 +470,27 @@ describe('mode: migrate', () => {
     assert.equal(await db.psql("SELECT to_regclass('ok') IS NULL"), 't');
   });
 
+  it('a run blocked by lint, and a dry run with findings, still write the plan, the findings and pending_before', async () => {
+    const db = await h.newDatabase(pg);
+    await db.psql('CREATE TABLE users (id int PRIMARY KEY, email text)');
+    const { ws, event } = await h.mergedPr({}, {
+      'migrations/001_ok.sql': 'ALTER TABLE users ADD COLUMN name text;\n',
+      'migrations/002_idx.sql': 'CREATE INDEX users_email_idx ON users (email);\n',
+    });
+    track(ws);
+    for (const inputs of [{ 'fail-on': 'warning' }, { 'fail-on': 'warning', 'dry-run': 'true' }]) {
+      const r = await h.migrate({ ws, db, event, inputs });
+      assert.equal(r.code, 1, h.describeRun(r));
+      assert.equal(r.outputs.pending_before, '2');
+      assert.equal(r.outputs.applied, '[]');
+      assert.match(r.summary, inputs['dry-run'] ? /dry run, blocked \(nothing applied\)/ : /migrate: blocked \(nothing applied\)/);
+      assert.match(r.summary, /`002_idx\.sql`[^\n]*⏸ not run/);
+      assert.match(r.summary, /require-concurrent-index-creation/);
+      assert.match(r.summary, /1 lint finding\(s\) that block under `fail-on`/);
+    }
+    assert.equal(await db.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'name'"), '0');
+  });
+
   it('baseline records files applied by hand without running them', async () => {
     const db = await h.newDatabase(pg);
     await db.psql('CREATE TABLE a (id int); CREATE TABLE b (id int);');

@@ -176,18 +176,6 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
             rt.warning(&format!("index {idx} on production is INVALID (a failed CREATE INDEX CONCURRENTLY leaves one): it is not used by queries but slows writes. Drop it with `DROP INDEX CONCURRENTLY {idx};` and build it again"));
         }
     }
-    if errors > 0 || blocking > 0 {
-        return Err(Error::Failed(format!(
-            "{} validation error(s){}: nothing was applied to production (see the annotations)",
-            errors,
-            if blocking > 0 {
-                format!(" and {blocking} lint finding(s) that block under `fail-on`")
-            } else {
-                String::new()
-            }
-        )));
-    }
-
     let planned = ApplyReport {
         pending_before: first.plan.pending.len(),
         skipped: first.plan.skipped,
@@ -207,6 +195,42 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
             .collect(),
         ..Default::default()
     };
+    if errors > 0 || blocking > 0 {
+        // Blocked: nothing runs, but the summary and outputs say what would have, and why
+        // not (a step that fails with an empty summary leaves reviewers guessing).
+        let why = format!(
+            "{} validation error(s){}: nothing was applied to production (see the annotations)",
+            errors,
+            if blocking > 0 {
+                format!(" and {blocking} lint finding(s) that block under `fail-on`")
+            } else {
+                String::new()
+            }
+        );
+        rt.output("applied", "[]");
+        rt.output("pending_before", &planned.pending_before.to_string());
+        rt.output("skipped", &planned.skipped.to_string());
+        report::summary(
+            rt,
+            &planned,
+            &arrived,
+            "production",
+            if s.dry_run {
+                "neon-gitops migrate: dry run, blocked (nothing applied)"
+            } else {
+                "neon-gitops migrate: blocked (nothing applied)"
+            },
+            std::slice::from_ref(&why),
+        );
+        rt.host.append_summary(&crate::sql::report::markdown(
+            &first.analysis,
+            &crate::sql::report::MarkdownOptions {
+                title: "Validation and lint".into(),
+                ..Default::default()
+            },
+        ));
+        return Err(Error::Failed(why));
+    }
     if s.dry_run {
         rt.info("dry-run: nothing was changed (not even the tracking table)");
         rt.output("applied", "[]");
