@@ -11,7 +11,13 @@ pub struct Runtime<H: Host> {
     /// Notices already shown: a fact about the run (an old client, say) is told once even
     /// when several phases run into it.
     told: RefCell<Vec<String>>,
+    /// Bytes written to the job summary so far (GitHub refuses a step's summary over 1 MiB).
+    summary_bytes: std::cell::Cell<usize>,
 }
+
+/// What a step's job summary may hold: GitHub refuses more than 1 MiB per step; the rest
+/// of the budget is for the note that says where the text was cut.
+pub const SUMMARY_LIMIT: usize = 1024 * 1024 - 4096;
 
 impl<H: Host> Runtime<H> {
     pub fn new(host: H) -> Self {
@@ -19,6 +25,7 @@ impl<H: Host> Runtime<H> {
             host,
             secrets: RefCell::new(Vec::new()),
             told: RefCell::new(Vec::new()),
+            summary_bytes: std::cell::Cell::new(0),
         }
     }
 
@@ -105,8 +112,27 @@ impl<H: Host> Runtime<H> {
         self.host.set_output(name, value);
     }
 
+    /// Append to the job summary, scrubbed, and cut (with a note saying so) before it
+    /// reaches GitHub's limit: a summary over the limit is refused whole.
     pub fn summary(&self, markdown: &str) {
-        self.host.append_summary(&self.scrub(markdown));
+        let text = self.scrub(markdown);
+        let used = self.summary_bytes.get();
+        if used >= SUMMARY_LIMIT {
+            return;
+        }
+        let room = SUMMARY_LIMIT - used;
+        let text = if text.len() > room {
+            let cut = text.floor_char_boundary(room);
+            format!(
+                "{}\n\n> … the summary is cut here ({} bytes left out): GitHub refuses a step summary over 1 MiB. The log has everything.\n",
+                &text[..cut],
+                text.len() - cut
+            )
+        } else {
+            text
+        };
+        self.summary_bytes.set(used + text.len());
+        self.host.append_summary(&text);
     }
 
     pub fn group(&self, name: &str) {
@@ -121,6 +147,18 @@ impl<H: Host> Runtime<H> {
 mod tests {
     use super::*;
     use crate::host::testing::TestHost;
+
+    #[test]
+    fn the_summary_is_cut_before_githubs_limit_and_says_so() {
+        let rt = Runtime::new(TestHost::new());
+        rt.summary(&"x".repeat(SUMMARY_LIMIT - 10));
+        rt.summary(&"é".repeat(100));
+        rt.summary("more");
+        let all = rt.host.summary.borrow().clone();
+        assert!(all.len() < 1024 * 1024, "{}", all.len());
+        assert!(all.contains("the summary is cut here"));
+        assert!(!all.ends_with("more"));
+    }
 
     #[test]
     fn secrets_are_masked_before_use_and_scrubbed_from_text() {

@@ -222,7 +222,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
             },
             std::slice::from_ref(&why),
         );
-        rt.host.append_summary(&crate::sql::report::markdown(
+        rt.summary(&crate::sql::report::markdown(
             &first.analysis,
             &crate::sql::report::MarkdownOptions {
                 title: "Validation and lint".into(),
