@@ -372,7 +372,8 @@ for (const b of BRANCH_NAMES) {
     const ws = await makeWorkspace({ files: { 'README.md': '# no migrations\n' } });
     bed.defer(() => ws.cleanup());
     bed.gh.setPullFiles(number, []);
-    const inputs = { mode: 'preview', ...neonInputs(bed.neon), 'branch-name': b.template };
+    // No migration in the PR: `comment: always`, so the name's inertness in a comment is checked.
+    const inputs = { mode: 'preview', ...neonInputs(bed.neon), 'branch-name': b.template, comment: 'always' };
     const opts = (action) => ({ workspace: ws.path, eventName: 'pull_request', event: pullRequestEvent({ action, number, headRef: b.ref || 'feature/x' }), inputs });
     const r = await runKept(opts('opened'));
     assert.equal(r.code, 0, describeRun(r));

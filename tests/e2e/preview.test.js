@@ -357,7 +357,8 @@ test('closing a preview branch that has child branches: a clear error naming the
   const number = 27;
   const ws = await checkout({ 'README.md': '# no migrations\n' });
   prFiles(number, {});
-  const opened = await preview({ ws, number, headRef: 'feature/parent' });
+  // No migration in this PR: `comment: always` so there is a comment to check.
+  const opened = await preview({ ws, number, headRef: 'feature/parent', inputs: { comment: 'always' } });
   assert.equal(opened.code, 0, log(opened));
   // Someone branched off the preview branch by hand.
   const res = await fetch(`${neon.apiUrl}/projects/${neon.projectId}/branches`, {
@@ -400,7 +401,8 @@ test('the comment is found on any page, and a reply quoting it is not mistaken f
   const ws = await checkout({ 'README.md': '# no migrations\n' });
   prFiles(number, {});
   for (let i = 0; i < 120; i++) gh.seedComment(number, `review comment ${i}`);
-  const r1 = await preview({ ws, number, headRef: 'feature/chatty' });
+  // No migration in this PR: `comment: always` so there is a comment to find.
+  const r1 = await preview({ ws, number, headRef: 'feature/chatty', inputs: { comment: 'always' } });
   assert.equal(r1.code, 0, log(r1));
   const ours = () => gh.comments(number).filter((c) => c.body.includes('neon-gitops:preview'));
   assert.equal(ours().length, 1);
@@ -632,4 +634,18 @@ test("create-branch-action v6's `with:` block, pasted unchanged with `mode: prev
   const schemaOnly = await run({ branch_type: 'schema-only' }, 'synchronize');
   assert.equal(schemaOnly.code, 1, log(schemaOnly));
   assert.match(log(schemaOnly), /`branch_type`: `schema-only`: schema-only branches are not supported/);
+});
+
+test('a PR that touches no migration and changes no schema gets no comment (comment: always gives one)', async () => {
+  const number = 69;
+  const ws = await checkout({ 'docs/guide.md': '# how to\n' });
+  gh.setPullFiles(number, [{ filename: 'docs/guide.md', status: 'added' }]);
+  const r = await preview({ ws, number, headRef: 'docs/guide', headSha: await ws.head() });
+  assert.equal(r.code, 0, log(r));
+  assert.ok(r.outputs.db_url, 'the branch is still made');
+  assert.deepEqual(gh.comments(number), []);
+  assert.match(r.summary, /neon-gitops/, 'the job summary is still written');
+  const always = await preview({ ws, number, action: 'synchronize', headRef: 'docs/guide', headSha: await ws.head(), inputs: { comment: 'always' } });
+  assert.equal(always.code, 0, log(always));
+  assert.equal(gh.comments(number).length, 1);
 });

@@ -207,7 +207,18 @@ async fn open<H: Host>(
         commit: Some(pr.head_sha.clone()).filter(|s| !s.is_empty()),
         run_url: settings.run_url.clone(),
     };
-    publish(rt, gh, settings, pr, &data, true).await;
+    // A PR that touches no migration and changes no schema gets no new comment (an
+    // existing one is still updated): docs-only PRs stay quiet.
+    let worth_a_comment = settings.comment_always
+        || lint.as_ref().is_some_and(|l| l.section.files > 0)
+        || migration
+            .as_ref()
+            .is_some_and(|m| !m.applied.is_empty() || m.failure.is_some() || !m.edited.is_empty())
+        || data
+            .schema_diff
+            .as_ref()
+            .is_some_and(|d| !d.trim().is_empty());
+    publish(rt, gh, settings, pr, &data, worth_a_comment).await;
     rt.output(
         "lint_findings",
         &lint::findings_json(lint.as_ref().map(|l| &l.analysis)),

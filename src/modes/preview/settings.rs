@@ -46,6 +46,9 @@ pub struct Settings {
     pub ssl: String,
     /// Connection parameters Prisma needs (create-branch-action's `prisma: true`).
     pub prisma: bool,
+    /// `comment: always`, or only when the PR touches migrations or the schema differs
+    /// (`on-change`, the default; an existing comment is always kept up to date).
+    pub comment_always: bool,
     pub role: Option<String>,
     pub database: Option<String>,
     pub reset_on_push: Option<bool>,
@@ -218,6 +221,8 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             "require",
         )?,
         prisma: inputs.bool("prisma", false)?,
+        comment_always: inputs.choice("comment", &["on-change", "always"], "on-change")?
+            == "always",
         role: inputs.optional("role"),
         database: inputs.optional("database"),
         reset_on_push: match inputs.optional("reset-on-push") {
