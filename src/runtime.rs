@@ -143,10 +143,67 @@ impl<H: Host> Runtime<H> {
     }
 }
 
+/// How often a long wait says it is still waiting.
+pub const HEARTBEAT_MS: f64 = 15_000.0;
+
+/// A line every 15 s while something is awaited (a Neon operation, a compute): a job that
+/// prints nothing for minutes looks hung, and people cancel it.
+pub struct Heartbeat {
+    started: f64,
+    next: f64,
+}
+
+impl Heartbeat {
+    pub fn start<H: Host>(rt: &Runtime<H>) -> Heartbeat {
+        let now = rt.host.now_ms();
+        Heartbeat {
+            started: now,
+            next: now + HEARTBEAT_MS,
+        }
+    }
+
+    /// Call on every poll; prints when 15 s have passed since the last line.
+    pub fn tick<H: Host>(&mut self, rt: &Runtime<H>, what: &str) {
+        let now = rt.host.now_ms();
+        if now >= self.next {
+            rt.info(&format!(
+                "still waiting for {what}: {:.0} s so far",
+                (now - self.started) / 1000.0
+            ));
+            self.next = now + HEARTBEAT_MS;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::host::testing::TestHost;
+
+    #[test]
+    fn a_long_wait_says_so_every_15_seconds() {
+        let rt = Runtime::new(TestHost::new());
+        let mut beat = Heartbeat::start(&rt);
+        for _ in 0..40 {
+            rt.host.clock.set(rt.host.clock.get() + 1000.0);
+            beat.tick(&rt, "the compute to start");
+        }
+        let lines: Vec<String> = rt
+            .host
+            .logs
+            .borrow()
+            .iter()
+            .map(|(_, l)| l.clone())
+            .filter(|l| l.starts_with("still waiting"))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                "still waiting for the compute to start: 15 s so far",
+                "still waiting for the compute to start: 30 s so far"
+            ]
+        );
+    }
 
     #[test]
     fn the_summary_is_cut_before_githubs_limit_and_says_so() {

@@ -464,7 +464,19 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
             .collect();
         let mut told: Vec<String> = Vec::new();
         let mut interval = 200;
+        let mut beat = crate::runtime::Heartbeat::start(self.rt);
         while !pending.is_empty() {
+            beat.tick(
+                self.rt,
+                &format!(
+                    "Neon operation(s) {}",
+                    pending
+                        .iter()
+                        .map(|o| format!("{} ({})", o.id, o.action))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
             if self.rt.host.now_ms() - started > OPERATIONS_DEADLINE_MS {
                 let ids: Vec<&str> = pending.iter().map(|o| o.id.as_str()).collect();
                 return Err(Error::Failed(format!(

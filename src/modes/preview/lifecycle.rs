@@ -290,7 +290,12 @@ pub async fn wait_for_compute<H: Host>(
 ) -> Result<Endpoint> {
     let started = rt.host.now_ms();
     let mut interval = 250;
+    let mut beat = crate::runtime::Heartbeat::start(rt);
     loop {
+        beat.tick(
+            rt,
+            &format!("the compute of branch {} to start", branch.name),
+        );
         let endpoint = match crate::neon::connect::read_write_endpoint(neon, branch).await {
             Ok(e) => e,
             // A branch a concurrent run is still creating may not list its endpoint yet.
