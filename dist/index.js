@@ -1249,12 +1249,16 @@ function spawnPipeline(pipelineJson) {
       p.stderr[i] = keep(p.stderr[i], `${e.message}
 `);
     });
+    child.stderr.setEncoding("utf8");
     child.stderr.on("data", (d) => {
-      p.stderr[i] = keep(p.stderr[i], d.toString());
+      p.stderr[i] = keep(p.stderr[i], d);
     });
-    if (i === commands.length - 1) child.stdout.on("data", (d) => {
-      p.stdout = keep(p.stdout, d.toString());
-    });
+    if (i === commands.length - 1) {
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (d) => {
+        p.stdout = keep(p.stdout, d);
+      });
+    }
     if (i === 0 && command.stdin != null) {
       child.stdin.on("error", () => {
       });

@@ -99,8 +99,13 @@ function spawnPipeline(pipelineJson) {
     const child = spawnChild(command.program, command.args, { env, cwd: command.cwd || undefined, stdio: [stdin, 'pipe', 'pipe'] });
     if (previous) previous.destroy(); // the child has its own copy of the pipe's read end
     child.on('error', (e) => { p.stderr[i] = keep(p.stderr[i], `${e.message}\n`); });
-    child.stderr.on('data', (d) => { p.stderr[i] = keep(p.stderr[i], d.toString()); });
-    if (i === commands.length - 1) child.stdout.on('data', (d) => { p.stdout = keep(p.stdout, d.toString()); });
+    // Decoded as streams, so a character split between two chunks stays whole.
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d) => { p.stderr[i] = keep(p.stderr[i], d); });
+    if (i === commands.length - 1) {
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d) => { p.stdout = keep(p.stdout, d); });
+    }
     if (i === 0 && command.stdin != null) {
       child.stdin.on('error', () => {}); // exited early: its exit code tells
       child.stdin.write(command.stdin);

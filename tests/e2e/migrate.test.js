@@ -70,6 +70,9 @@ describe('mode: migrate', () => {
     const r = await h.migrate({ ws, db, event });
     assert.equal(r.code, 0, h.describeRun(r));
     assert.deepEqual(h.outputs(r).applied, ['1_init.up.sql', '2_email.up.sql', '10_idx.up.sql']);
+    // The log shows each file as it is applied, in order, with its time.
+    const progress = r.stdout.split('\n').filter((l) => /^applied \S+ in \d+\.\d s$/.test(l)).map((l) => l.split(' ')[1]);
+    assert.deepEqual(progress, ['1_init.up.sql', '2_email.up.sql', '10_idx.up.sql'], h.describeRun(r));
     assert.ok(r.annotations.some((a) => a.command === 'notice' && /natural order.*`migrations\/1_init\.up\.sql` runs before `migrations\/10_idx\.up\.sql`/.test(a.message)), h.describeRun(r));
     assert.equal(await db.psql("SELECT to_regclass('accounts_email_idx') IS NOT NULL"), 't');
     const again = await h.migrate({ ws, db, event });

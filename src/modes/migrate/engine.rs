@@ -359,6 +359,78 @@ impl<'a, H: Host> Engine<'a, H> {
             })
     }
 
+    /// The apply session, watched as it runs: a line per file as psql finishes it, and a
+    /// heartbeat while one runs long (an index build can take minutes), so the log shows
+    /// progress instead of a silence between the plan and the result.
+    async fn psql_watched(
+        &self,
+        script: String,
+        marker: &str,
+        names: &[&str],
+    ) -> Result<crate::host::ProcessOutput> {
+        let rt = self.rt;
+        let h = rt
+            .host
+            .spawn(&[self.conn.command(&self.client, script)])
+            .map_err(|e| {
+                Error::Failed(format!(
+                    "{e}; install a working PostgreSQL client, or set `pg-bin-dir:` to a directory that holds one"
+                ))
+            })?;
+        let mut told = vec![false; names.len()];
+        let mut running: Option<(usize, f64, crate::runtime::Heartbeat)> = None;
+        loop {
+            let status = rt.host.wait(h, 1000).await;
+            let complete = match status.stdout.rfind('\n') {
+                Some(i) => &status.stdout[..=i],
+                None => "",
+            };
+            for line in complete.lines() {
+                let Some(rest) = line.strip_prefix(marker) else {
+                    continue;
+                };
+                let mut words = rest.split_whitespace();
+                let (Some(what), Some(Ok(i))) =
+                    (words.next(), words.next().map(str::parse::<usize>))
+                else {
+                    continue;
+                };
+                match what {
+                    "START"
+                        if running.as_ref().is_none_or(|r| r.0 != i)
+                            && !told.get(i).copied().unwrap_or(true) =>
+                    {
+                        running = Some((i, rt.host.now_ms(), crate::runtime::Heartbeat::start(rt)));
+                    }
+                    "DONE" if i < told.len() && !told[i] => {
+                        told[i] = true;
+                        let took = running
+                            .as_ref()
+                            .filter(|r| r.0 == i)
+                            .map(|r| format!(" in {:.1} s", (rt.host.now_ms() - r.1) / 1000.0))
+                            .unwrap_or_default();
+                        rt.info(&format!("applied {}{took}", names[i]));
+                        running = None;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some((i, _, beat)) = running.as_mut() {
+                beat.tick(
+                    rt,
+                    &format!("{} to finish", names.get(*i).copied().unwrap_or("")),
+                );
+            }
+            if status.done {
+                return Ok(crate::host::ProcessOutput {
+                    code: status.codes.first().copied().flatten(),
+                    stdout: status.stdout,
+                    stderr: status.stderr.join(""),
+                });
+            }
+        }
+    }
+
     fn no_session(&self, message: &str) -> Error {
         crate::pg::connect_error(
             &self.target,
@@ -677,7 +749,15 @@ impl<'a, H: Host> Engine<'a, H> {
                 },
             );
             let t_run = rt.host.now_ms();
-            let out = self.psql(script.text.clone()).await?;
+            let names: Vec<&str> = p
+                .plan
+                .pending
+                .iter()
+                .map(|&i| self.files[i].version.as_str())
+                .collect();
+            let out = self
+                .psql_watched(script.text.clone(), &script.marker, &names)
+                .await?;
             rt.debug(&format!(
                 "migrate: psql session on {} ({} file(s), {} script bytes) took {:.0} ms",
                 self.target,
