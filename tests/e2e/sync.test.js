@@ -320,7 +320,7 @@ test('a failure in each phase leaves the twin as it was and no staging behind', 
     const twinBefore = await fingerprint(twinSql);
     const namesBefore = branchNames();
     const messagesBefore = slack.messages.length;
-    const r = await sync({}, { killOn: '── data' });
+    const r = await sync({}, { killOn: '::group::sync: data' });
     assert.ok(r.killed === 'SIGTERM' && r.code !== 0, `code ${r.code} signal ${r.signal}`);
     assert.ok(r.state.sync_staging_name, JSON.stringify(r.state));
     const post = await sync({}, { post: true, state: r.state });

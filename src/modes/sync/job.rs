@@ -59,6 +59,8 @@ pub struct Job<'a, H: Host> {
     pub created_twin: Option<Branch>,
     /// Production's and the target's major versions, read in preparation.
     pub majors: (u32, u32),
+    /// A log group is open (the current phase's).
+    pub in_group: bool,
 }
 
 impl<'a, H: Host> Job<'a, H> {
@@ -88,6 +90,7 @@ impl<'a, H: Host> Job<'a, H> {
             swapped: false,
             created_twin: None,
             majors: (0, 0),
+            in_group: false,
         }
     }
 
@@ -101,7 +104,21 @@ impl<'a, H: Host> Job<'a, H> {
         self.end_phase();
         self.phase = phase;
         self.rt.host.save_state(STATE_PHASE, phase);
-        self.rt.info(&format!("── {phase}"));
+        self.open_group(phase);
+    }
+
+    /// Each phase is a collapsible group of the log (`::group::sync: <phase>`).
+    pub fn open_group(&mut self, phase: &str) {
+        self.close_group();
+        self.rt.group(&format!("sync: {phase}"));
+        self.in_group = true;
+    }
+
+    pub fn close_group(&mut self) {
+        if self.in_group {
+            self.rt.end_group();
+            self.in_group = false;
+        }
     }
 
     pub fn end_phase(&mut self) {

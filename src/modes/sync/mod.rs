@@ -41,6 +41,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
     let started = rt.host.now_ms();
     let mut job = Job::new(rt, s);
     let result = job.sync().await;
+    job.close_group();
     job.report.duration_ms = rt.host.now_ms() - started;
     job.clean_up(result.is_err()).await;
     if let Err(e) = &result {
@@ -62,7 +63,7 @@ impl<H: Host> Job<'_, H> {
     /// The phases in order (the module doc above says what each does). `enter` names the
     /// phase a failure is reported in.
     async fn sync(&mut self) -> Result<()> {
-        self.rt.info("── preparation"); // the phase a new Job starts in
+        self.open_group("preparation"); // the phase a new Job starts in
         let prepared = self.prepare().await?;
 
         self.enter("snapshot");
