@@ -131,6 +131,8 @@ test('a PR\'s life: opened, synchronize with a new migration, identical synchron
   assert.match(c1.body, /```diff\n[\s\S]*\+.*nickname[\s\S]*```/);
   // The action's own tracking table is not a schema change of the PR; branches are named.
   assert.doesNotMatch(c1.body, /neon_gitops_migrations/);
+  assert.match(r1.outputs.diff, /\+CREATE INDEX users_email_idx/);
+  assert.doesNotMatch(r1.outputs.diff, /neon_gitops_migrations/);
   assert.match(c1.body, /In short: [^\n]*1 index added/);
   assert.match(c1.body, /\+\+\+ [^\n]*preview\/pr-21-feature\/orders/);
   assert.match(c1.body, /users_email_idx/);

@@ -191,6 +191,13 @@ async fn open<H: Host>(
         None => None,
     };
 
+    // The schema diff for later steps (without the tracking table, like the comment's);
+    // cut well below what a step's outputs may hold.
+    if let Some(d) = &schema_diff {
+        const MAX_DIFF_OUTPUT: usize = 256 * 1024;
+        let cut = d.floor_char_boundary(MAX_DIFF_OUTPUT.min(d.len()));
+        rt.output("diff", &d[..cut]);
+    }
     let data = CommentData {
         project_id: settings.project_id.clone(),
         branch_name: name.to_string(),
