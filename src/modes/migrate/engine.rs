@@ -1,7 +1,12 @@
 //! The engine: one database, one plan, one psql session per attempt. Inspect the tracking
 //! table, plan, and apply the pending files in one script; retry what lock_timeout
 //! cancelled, wait for another run's advisory lock, re-plan when the table changed
-//! under us. Used for production, the rehearsal branch, and (later) preview branches.
+//! under us. Used for production, the rehearsal branch, and preview branches.
+//!
+//! Over 600 lines because the attempt loop (inspect, plan, apply, retry, re-plan) and the
+//! bookkeeping of what each attempt left recorded are one state machine; split, each
+//! half would need the other's private state. The pure parts live in pending.rs,
+//! tracking.rs and psql.rs.
 
 use super::discover::MigrationFile;
 use super::pending::{self, Local, Plan, PlanError, Recorded};

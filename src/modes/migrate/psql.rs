@@ -2,6 +2,9 @@
 //! script a run feeds to one psql process (lock → files by plan → tracking rows →
 //! unlock, with `\echo` markers), and read psql's output back: which files finished,
 //! and where an error happened, mapped from the script's line to the file's own line.
+//!
+//! Over 600 lines, about half of it tests: the script builder and the output parser
+//! share the marker protocol and the line mapping, and are tested against each other.
 
 use super::tracking::{quote_literal, Row, TrackingTable};
 use crate::error::{Error, Result};

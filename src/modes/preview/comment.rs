@@ -1,4 +1,6 @@
-//! The living PR comment, rendered from data: pure, no I/O.
+//! The living PR comment, rendered from data: pure, no I/O. Over 600 lines with its
+//! tests: the sections, the size budget that cuts them, and the escaping rules are one
+//! renderer, tested as rendered text.
 //!
 //! - The first line is a hidden marker naming the project and the branch, so the comment
 //!   is found again (and two preview steps in one repository never touch each other's).

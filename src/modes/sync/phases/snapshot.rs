@@ -1,4 +1,6 @@
 //! Phase 2, snapshot: one consistent view of production for everything that reads it.
+//! (A little over 600 lines: the table selection and mask resolution read the same
+//! catalog in the same snapshot, and are kept with it.)
 //!
 //! A psql session runs `pg_export_snapshot()` and is kept open (the action holds its
 //! stdin) until the copy is done; every later reader adopts that snapshot with `SET
