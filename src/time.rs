@@ -54,6 +54,9 @@ pub fn parse_rfc3339(v: &str) -> Option<f64> {
     let mut frac = 0.0;
     if let Some(f) = rest.strip_prefix('.') {
         let n = f.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
         frac = format!("0.{}", &f[..n]).parse().ok()?;
         rest = &f[n..];
     }
@@ -66,6 +69,10 @@ pub fn parse_rfc3339(v: &str) -> Option<f64> {
                 _ => return None,
             };
             let (oh, om) = rest[1..].split_once(':')?;
+            let digits = |p: &str| p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit());
+            if !digits(oh) || !digits(om) {
+                return None;
+            }
             sign * (oh.parse::<i64>().ok()? * 60 + om.parse::<i64>().ok()?)
         }
     };

@@ -207,9 +207,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
                 String::new()
             }
         );
-        rt.output("applied", "[]");
-        rt.output("pending_before", &planned.pending_before.to_string());
-        rt.output("skipped", &planned.skipped.to_string());
+        report::outputs(rt, &planned);
         report::summary(
             rt,
             &planned,
@@ -233,9 +231,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
     }
     if s.dry_run {
         rt.info("dry-run: nothing was changed (not even the tracking table)");
-        rt.output("applied", "[]");
-        rt.output("pending_before", &planned.pending_before.to_string());
-        rt.output("skipped", &planned.skipped.to_string());
+        report::outputs(rt, &planned);
         report::summary(
             rt,
             &planned,

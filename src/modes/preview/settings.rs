@@ -66,30 +66,7 @@ pub struct Settings {
 /// `2026-11-30T08:00:00Z`, `2026-11-30T08:00:00.5+01:00`: RFC 3339 with a zone, as
 /// Neon's `parent_timestamp` takes it.
 fn is_rfc3339(v: &str) -> bool {
-    let b = v.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
-    if b.len() < 20
-        || !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10))
-        || !matches!(b[10], b'T' | b't')
-        || !(digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19))
-    {
-        return false;
-    }
-    let mut rest = &v[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return false;
-        }
-        rest = &frac[n..];
-    }
-    matches!(rest, "Z" | "z")
-        || (rest.len() == 6
-            && matches!(rest.as_bytes()[0], b'+' | b'-')
-            && rest[1..3].bytes().all(|c| c.is_ascii_digit())
-            && &rest[3..4] == ":"
-            && rest[4..].bytes().all(|c| c.is_ascii_digit()))
+    crate::time::parse_rfc3339(v).is_some()
 }
 
 /// `0/1A2B3C4D`: a WAL position, two hex numbers of up to 8 digits.

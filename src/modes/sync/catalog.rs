@@ -66,7 +66,8 @@ pub const SEQUENCES_SQL: &str =
     "SELECT schemaname, sequencename, coalesce(last_value::text, '') FROM pg_catalog.pg_sequences \
      WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2";
 
-fn rows(out: &str) -> impl Iterator<Item = Vec<&str>> {
+/// `psql -At -F <tab>` output as rows of fields (blank lines skipped).
+pub fn rows(out: &str) -> impl Iterator<Item = Vec<&str>> {
     out.lines()
         .filter(|l| !l.is_empty())
         .map(|l| l.split('\t').collect())

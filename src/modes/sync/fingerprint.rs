@@ -16,7 +16,7 @@
 //!
 //! Pure: SQL in, parsed numbers out.
 
-use super::catalog::{quote_ident, Column, Table};
+use super::catalog::{quote_ident, rows, Column, Table};
 use super::mask::{expression, MaskKind};
 
 /// Settings that decide how values are written as text: fixed, so that production and the
@@ -152,12 +152,7 @@ ORDER BY n.nspname, c.relname, a.attnum"#;
 /// `ALL_COLUMNS_SQL`'s rows grouped by table.
 pub fn parse_all_columns(out: &str) -> Vec<(Table, Vec<Column>)> {
     let mut tables: Vec<(Table, Vec<Column>)> = Vec::new();
-    for r in out
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .filter(|r| r.len() >= 6)
-    {
+    for r in rows(out).filter(|r| r.len() >= 6) {
         let table = Table {
             schema: r[0].to_string(),
             name: r[1].to_string(),
@@ -267,21 +262,16 @@ pub fn sql(
 /// `sql`'s output in table order: `(rows, fingerprint)`; None for a table with no line (a
 /// defect in the query, reported as a difference).
 pub fn parse(out: &str, n: usize) -> Vec<Option<(i64, Option<String>)>> {
-    let mut rows = vec![None; n];
-    for r in out
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .filter(|r| r.len() >= 2)
-    {
+    let mut found = vec![None; n];
+    for r in rows(out).filter(|r| r.len() >= 2) {
         if let (Ok(i), Ok(c)) = (r[0].parse::<usize>(), r[1].parse::<i64>()) {
             if i < n {
                 let fp = r.get(2).map(|f| f.trim()).filter(|f| !f.is_empty());
-                rows[i] = Some((c, fp.map(str::to_string)));
+                found[i] = Some((c, fp.map(str::to_string)));
             }
         }
     }
-    rows
+    found
 }
 
 #[cfg(test)]
