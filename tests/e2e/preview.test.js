@@ -632,6 +632,28 @@ test("create-branch-action v6's `with:` block, pasted unchanged with `mode: prev
   assert.equal(shaped.code, 0, log(shaped));
   assert.match(shaped.outputs.db_url, /\?connect_timeout=30$/);
   assert.match(shaped.outputs.db_url_pooled, /\?connect_timeout=30&pool_timeout=30&pgbouncer=true$/);
+  // get_auth_url / get_data_api_url: unset (with a line saying why) while the branch has
+  // neither; then Neon Auth enabled on the branch and a Data API on its database give both.
+  const asked = { get_auth_url: 'true', get_data_api_url: 'true' };
+  const none = await run(asked, 'synchronize');
+  assert.equal(none.code, 0, log(none));
+  assert.equal(none.outputs.auth_url, undefined);
+  assert.equal(none.outputs.data_api_url, undefined);
+  assert.match(none.stdout, /`auth_url` is not set: the branch has no Neon Auth/);
+  const { callApi } = require('../emulators/neon/helpers');
+  const api = (method, p, body) => callApi(neon.apiUrl, neon.apiKey, method, `/projects/${neon.projectId}/branches/${branch.id}${p}`, body);
+  const enabled = await api('POST', '/auth', { auth_provider: 'better_auth', database_name: 'neondb' });
+  assert.equal(enabled.status, 201, JSON.stringify(enabled.body));
+  assert.equal((await api('POST', '/data-api/neondb', {})).status, 201);
+  const both = await run(asked, 'synchronize');
+  assert.equal(both.code, 0, log(both));
+  assert.equal(both.outputs.auth_url, enabled.body.base_url);
+  assert.match(both.outputs.auth_url, /^https:\/\/ep-[^/]+\.neonauth\.[^/]+\/neondb\/auth$/);
+  assert.match(both.outputs.data_api_url, /^https:\/\/ep-[^/]+\.apirest\.[^/]+\/neondb\/rest\/v1$/);
+  // Not asked, not set (and not called).
+  const quiet = await run({}, 'synchronize');
+  assert.equal(quiet.outputs.auth_url, undefined);
+
   // What it does not do is refused, not ignored.
   const schemaOnly = await run({ branch_type: 'schema-only' }, 'synchronize');
   assert.equal(schemaOnly.code, 1, log(schemaOnly));

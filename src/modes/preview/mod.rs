@@ -159,7 +159,14 @@ async fn open<H: Host>(
         ready.endpoint.current_state
     ));
 
-    let migration = migrations::run(rt, settings, &conn.url).await?;
+    // Independent of the migrations: the Neon Auth and Data API URLs, asked meanwhile.
+    let (services, migration) = futures_util::future::join(
+        service_urls(rt, neon, settings, &ready.branch.id, &conn.database),
+        migrations::run(rt, settings, &conn.url),
+    )
+    .await;
+    services?;
+    let migration = migration?;
     rt.output(
         "migrations_applied",
         &migrations::applied_json(migration.as_ref()),
@@ -251,6 +258,49 @@ async fn open<H: Host>(
                     settings::FailOn::Never => "never",
                 }
             )));
+        }
+    }
+    Ok(())
+}
+
+/// `auth_url` and `data_api_url` when asked for (create-branch-action's `get_auth_url`,
+/// `get_data_api_url`) and the branch has them; a branch without is not an error, as in
+/// Neon's action.
+async fn service_urls<H: Host>(
+    rt: &Runtime<H>,
+    neon: &NeonClient<'_, H>,
+    settings: &Settings,
+    branch_id: &str,
+    database: &str,
+) -> Result<()> {
+    let auth = async {
+        match settings.get_auth_url {
+            true => neon.auth_url(branch_id).await,
+            false => Ok(None),
+        }
+    };
+    let data_api = async {
+        match settings.get_data_api_url {
+            true => neon.data_api_url(branch_id, database).await,
+            false => Ok(None),
+        }
+    };
+    let (auth, data_api) = futures_util::future::join(auth, data_api).await;
+    for (output, asked, url, what) in [
+        ("auth_url", settings.get_auth_url, auth?, "Neon Auth"),
+        (
+            "data_api_url",
+            settings.get_data_api_url,
+            data_api?,
+            "a Data API",
+        ),
+    ] {
+        match url {
+            Some(url) => rt.output(output, &url),
+            None if asked => rt.info(&format!(
+                "`{output}` is not set: the branch has no {what} (enable it in the Neon console or on the parent branch)"
+            )),
+            None => {}
         }
     }
     Ok(())

@@ -46,6 +46,10 @@ pub struct Settings {
     pub ssl: String,
     /// Connection parameters Prisma needs (create-branch-action's `prisma: true`).
     pub prisma: bool,
+    /// Set `auth_url` / `data_api_url` when the branch has Neon Auth / a Data API
+    /// (create-branch-action's `get_auth_url` / `get_data_api_url`).
+    pub get_auth_url: bool,
+    pub get_data_api_url: bool,
     /// `comment: always`, or only when the PR touches migrations or the schema differs
     /// (`on-change`, the default; an existing comment is always kept up to date).
     pub comment_always: bool,
@@ -121,16 +125,6 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             "",
             "Neon masking rules are not supported; mode: sync masks data for a twin",
         ),
-        (
-            "get_auth_url",
-            "false",
-            "Neon Auth URLs are not supported yet",
-        ),
-        (
-            "get_data_api_url",
-            "false",
-            "Data API URLs are not supported yet",
-        ),
     ] {
         let v = inputs.get(name);
         if !v.is_empty() && !v.eq_ignore_ascii_case(default) {
@@ -198,6 +192,8 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
             "require",
         )?,
         prisma: inputs.bool("prisma", false)?,
+        get_auth_url: inputs.bool("get_auth_url", false)?,
+        get_data_api_url: inputs.bool("get_data_api_url", false)?,
         comment_always: inputs.choice("comment", &["on-change", "always"], "on-change")?
             == "always",
         role: inputs.optional("role"),

@@ -164,3 +164,29 @@ describe('neon emulator: point in time (history kept at checkpoints)', () => {
     }
   });
 });
+
+describe('neon emulator: Neon Auth and the Data API', () => {
+  let env;
+  before(async () => { env = await startEnv({ operationMs: 30, computeStartMs: 30 }); });
+  after(async () => { if (env) await env.stop(); });
+
+  test('a data branch of a parent with Neon Auth has its own; the Data API is per branch and database; 404 where absent', async () => {
+    const main = env.neon.defaultBranchId;
+    assert.equal((await env.api('GET', env.project(`/branches/${main}/auth`))).status, 404);
+    const enabled = await env.api('POST', env.project(`/branches/${main}/auth`), { auth_provider: 'better_auth' });
+    assert.equal(enabled.status, 201, JSON.stringify(enabled.body));
+    assert.equal((await env.api('POST', env.project(`/branches/${main}/auth`), { auth_provider: 'better_auth' })).status, 409);
+    assert.equal((await env.api('POST', env.project(`/branches/${main}/data-api/neondb`), {})).status, 201);
+    const child = await env.api('POST', env.project('/branches'), { branch: { name: 'child' }, endpoints: [{ type: 'read_write' }] });
+    await env.waitForOperations(child.body.operations);
+    const id = child.body.branch.id;
+    const auth = await env.api('GET', env.project(`/branches/${id}/auth`));
+    assert.equal(auth.status, 200, 'Neon Auth branches with the data');
+    assert.equal(auth.body.branch_id, id);
+    assert.ok(auth.body.base_url.startsWith(`https://${child.body.endpoints[0].id}.neonauth.`), auth.body.base_url);
+    assert.notEqual(auth.body.base_url, enabled.body.base_url);
+    assert.equal((await env.api('GET', env.project(`/branches/${id}/data-api/neondb`))).status, 404, 'no Data API inherited');
+    assert.equal((await env.api('GET', env.project(`/branches/${main}/data-api/neondb`))).status, 200);
+    assert.equal((await env.api('GET', env.project(`/branches/${main}/data-api/nope`))).status, 404);
+  });
+});

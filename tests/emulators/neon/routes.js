@@ -329,6 +329,11 @@ const handlers = {
       parent.pendingWork--;
     }
     for (const r of parent.roles.values()) branch.roles.set(r.name, { name: r.name, protected: r.protected, createdAt: now, updatedAt: now });
+    // "authentication data (users, sessions, and configuration) lives directly in your
+    // database's neon_auth schema, it is cloned along with your business data when you
+    // create a branch" (docs: auth/branching-authentication): a data branch of a parent with
+    // Neon Auth has its own. The docs say nothing of the Data API on a child: not inherited.
+    if (parent.auth && initSource !== 'schema-only') branch.auth = { ...parent.auth, createdAt: now, providerProjectId: require('node:crypto').randomUUID() };
     if (body.annotation_value) branch.annotation = { value: { ...body.annotation_value }, createdAt: now, updatedAt: now };
 
     // Operations start once the copy exists, so their full duration is observable.
@@ -635,7 +640,78 @@ const handlers = {
     const diff = unifiedDiff(baseSql, sql, { oldName: `a/${q.db_name}\t(Branch: ${base.id})`, newName: `b/${q.db_name}\t(Branch: ${b.id})` });
     return { status: 200, body: { diff } };
   },
+
+  // Neon Auth (docs: auth/guides/manage-auth-api, "Neon Auth operates at the branch level";
+  // reference/api/auth/get-neon-auth for the fields): enabled per branch by POST, read by
+  // GET, which answers 404 on a branch without it (what create-branch-action's
+  // get_auth_url treats as "not enabled"). base_url names the branch's read_write endpoint,
+  // as the documented example does (https://<endpoint>.neonauth.<region>/<db>/auth).
+  async createNeonAuth(ctx, req) {
+    checkProject(ctx, req);
+    const b = getBranch(ctx, req.pathParams.branch_id);
+    const dbName = req.body.database_name || [...b.databases.keys()][0];
+    if (!b.databases.has(dbName)) throw new ApiError(404, NOT_FOUND.database);
+    if (b.auth) throw new ApiError(409, 'neon auth is already enabled for this branch');
+    b.auth = { provider: req.body.auth_provider, dbName, createdAt: req.now, providerProjectId: require('node:crypto').randomUUID() };
+    const urls = authUrls(ctx, b);
+    return {
+      status: 201,
+      body: {
+        auth_provider: b.auth.provider, auth_provider_project_id: b.auth.providerProjectId,
+        pub_client_key: '', secret_server_key: `sk-${require('node:crypto').randomBytes(12).toString('hex')}`,
+        jwks_url: urls.jwks, schema_name: 'neon_auth', table_name: 'users_sync', base_url: urls.base,
+      },
+    };
+  },
+
+  async getNeonAuth(ctx, req) {
+    checkProject(ctx, req);
+    const b = getBranch(ctx, req.pathParams.branch_id);
+    if (!b.auth) throw new ApiError(404, 'neon auth is not enabled for this branch');
+    const urls = authUrls(ctx, b);
+    return {
+      status: 200,
+      body: {
+        auth_provider: b.auth.provider, auth_provider_project_id: b.auth.providerProjectId, branch_id: b.id,
+        db_name: b.auth.dbName, created_at: iso(b.auth.createdAt), owned_by: 'neon', jwks_url: urls.jwks, base_url: urls.base,
+      },
+    };
+  },
+
+  // Data API (reference/api/dataapi/*: one instance per branch and database, its url in
+  // DataAPIReponse.url; 404 where none was created). The URL shape follows the documented
+  // example (https://<endpoint>.apirest.<region>/<db>/rest/v1).
+  async createProjectBranchDataAPI(ctx, req) {
+    checkProject(ctx, req);
+    const b = getBranch(ctx, req.pathParams.branch_id);
+    const dbName = req.pathParams.database_name;
+    if (!b.databases.has(dbName)) throw new ApiError(404, NOT_FOUND.database);
+    b.dataApi = b.dataApi || new Map();
+    if (b.dataApi.has(dbName)) throw new ApiError(409, 'data api already exists for this database');
+    b.dataApi.set(dbName, { createdAt: req.now });
+    return { status: 201, body: { url: dataApiUrl(ctx, b, dbName) } };
+  },
+
+  async getProjectBranchDataAPI(ctx, req) {
+    checkProject(ctx, req);
+    const b = getBranch(ctx, req.pathParams.branch_id);
+    const dbName = req.pathParams.database_name;
+    if (!b.dataApi || !b.dataApi.has(dbName)) throw new ApiError(404, 'data api not found');
+    return { status: 200, body: { url: dataApiUrl(ctx, b, dbName), status: 'active' } };
+  },
 };
+
+function serviceHost(ctx, b, service) {
+  const ep = ctx.state.branchEndpoints(b.id).find((e) => e.type === 'read_write');
+  return `${ep ? ep.id : b.id}.${service}.${ctx.state.proxyHost}`;
+}
+function authUrls(ctx, b) {
+  const base = `https://${serviceHost(ctx, b, 'neonauth')}/${b.auth.dbName}/auth`;
+  return { base, jwks: `${base}/.well-known/jwks.json` };
+}
+function dataApiUrl(ctx, b, dbName) {
+  return `https://${serviceHost(ctx, b, 'apirest')}/${encodeURIComponent(dbName)}/rest/v1`;
+}
 
 module.exports = {
   copyDatabases, handlers, ApiError, sweepExpired, physicalName, LOCKED_MESSAGE, DATABASE_NAME, ROLE_NAME };
