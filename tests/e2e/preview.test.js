@@ -124,7 +124,7 @@ test('a PR\'s life: opened, synchronize with a new migration, identical synchron
   assert.equal(comments.length, 1);
   const c1 = comments[0];
   assert.equal(r1.outputs.comment_url, c1.html_url);
-  assert.ok(c1.body.startsWith(`<!-- neon-gitops:preview project=${neon.projectId} branch=${name} -->`), c1.body);
+  assert.ok(c1.body.startsWith(`<!-- neon-gitops:preview project=${neon.projectId} branch=${name} step=__neon-gitops -->`), c1.body);
   assert.match(c1.body, new RegExp(`https://console\\.neon\\.tech/app/projects/${neon.projectId}/branches/${branch.id}`));
   assert.match(c1.body, /created from `main`/);
   assert.match(c1.body, /require-concurrent-index-creation/);
@@ -305,7 +305,7 @@ test('hostile head refs become valid branch names and nothing is executed', asyn
     assert.ok(name.length <= 256, `${name.length} chars`);
     assert.equal(branchNamed(name).length, 1, name);
     const [c] = gh.comments(number);
-    assert.ok(c.body.includes(`branch=${name} -->`));
+    assert.ok(c.body.includes(`branch=${name} step=__neon-gitops -->`));
     // Stable across pushes: the same ref gives the same name.
     const again = await preview({ ws, number, headRef, action: 'synchronize' });
     assert.equal(again.outputs.branch_name, name);
@@ -672,4 +672,33 @@ test('a PR that touches no migration and changes no schema gets no comment (comm
   const always = await preview({ ws, number, action: 'synchronize', headRef: 'docs/guide', headSha: await ws.head(), inputs: { comment: 'always' } });
   assert.equal(always.code, 0, log(always));
   assert.equal(gh.comments(number).length, 1);
+});
+
+test('two preview steps in one job keep two comments (keyed by step id); a comment from before step keys is adopted, not duplicated; close updates both', async () => {
+  const number = 71;
+  const ws = await checkout(M1);
+  prFiles(number, M1);
+  const bot = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+  // A comment written before comments were keyed by step: its marker has no step.
+  const legacy = gh.seedComment(number, `<!-- neon-gitops:preview project=${neon.projectId} branch=preview/pr-71-feature/steps -->\n### Neon preview\nold\n`, bot);
+  const step = (id, action = 'opened') => preview({ ws, number, action, headRef: 'feature/steps', headSha: 'c'.repeat(40), env: { GITHUB_ACTION: id } });
+  const a = await step('preview_app');
+  assert.equal(a.code, 0, log(a));
+  const ours = () => gh.comments(number).filter((c) => c.body.includes('neon-gitops:preview'));
+  assert.equal(ours().length, 1, 'the old comment is adopted');
+  assert.equal(ours()[0].id, legacy.id);
+  assert.match(ours()[0].body, /^<!-- neon-gitops:preview project=\S+ branch=preview\/pr-71-feature\/steps step=preview_app -->/);
+  const b = await step('preview_admin', 'synchronize');
+  assert.equal(b.code, 0, log(b));
+  assert.equal(ours().length, 2, 'the second step has its own comment');
+  const again = await step('preview_app', 'synchronize');
+  assert.equal(again.code, 0, log(again));
+  assert.equal(ours().length, 2);
+  assert.equal(again.outputs.comment_url, a.outputs.comment_url);
+  // Closing (from a job whose step has another id) marks both comments deleted.
+  const closed = await step('cleanup', 'closed');
+  assert.equal(closed.code, 0, log(closed));
+  assert.equal(ours().length, 2);
+  for (const c of ours()) assert.match(c.body, /deleted: the pull request was closed/);
+  assert.deepEqual(ours().map((c) => c.body.match(/step=(\w+)/)[1]).sort(), ['preview_admin', 'preview_app']);
 });

@@ -91,6 +91,8 @@ pub struct LintSection {
 pub struct CommentData {
     pub project_id: String,
     pub branch_name: String,
+    /// The step that writes the comment (see `marker`); empty: unkeyed.
+    pub step_key: String,
     pub branch_id: Option<String>,
     pub state: BranchState,
     /// The read_write endpoint's state and host.
@@ -112,12 +114,15 @@ fn marker_safe(s: &str) -> String {
         .replace("--", "-")
 }
 
-/// The hidden first line that identifies this preview's comment.
-pub fn marker(project_id: &str, branch_name: &str) -> String {
+/// The hidden first line that identifies this preview's comment: the project, the branch
+/// and the step that writes it (so two preview steps of one job keep two comments).
+pub fn marker(project_id: &str, branch_name: &str, step_key: &str) -> String {
+    let step = marker_safe(step_key);
     format!(
-        "{MARKER_PREFIX}project={} branch={} -->",
+        "{MARKER_PREFIX}project={} branch={}{}{step} -->",
         marker_safe(project_id),
-        marker_safe(branch_name)
+        marker_safe(branch_name),
+        if step.is_empty() { "" } else { " step=" }
     )
 }
 
@@ -125,6 +130,22 @@ pub fn marker(project_id: &str, branch_name: &str) -> String {
 /// someone quoting the comment in a reply does not make their reply ours.
 pub fn is_ours(body: &str, marker: &str) -> bool {
     body.trim_start().starts_with(marker)
+}
+
+/// Is `body` a preview comment of ours about this branch, written by any step (or by a
+/// version that did not key comments by step)?
+pub fn is_about_branch(body: &str, project_id: &str, branch_name: &str) -> bool {
+    let unkeyed = marker(project_id, branch_name, "");
+    let keyed = unkeyed.trim_end_matches(" -->").to_string() + " step=";
+    is_ours(body, &unkeyed) || is_ours(body, &keyed)
+}
+
+/// `body` with its first line (the marker) replaced by `marker`.
+pub fn with_marker(body: &str, marker: &str) -> String {
+    match body.split_once('\n') {
+        Some((_, rest)) => format!("{marker}\n{rest}"),
+        None => marker.to_string(),
+    }
 }
 
 /// The digest recorded in a comment body, if any.
@@ -445,7 +466,7 @@ pub fn digest(stable_content: &str) -> String {
 
 /// Render the comment for `d` within `budget` characters of content.
 pub fn render_within(d: &CommentData, budget: usize) -> Rendered {
-    let marker = marker(&d.project_id, &d.branch_name);
+    let marker = marker(&d.project_id, &d.branch_name, &d.step_key);
     let full = sections(d, true, usize::MAX, false).join();
     let stable = sections(d, false, usize::MAX, false).join();
     let digest = digest(&format!("{marker}\n{stable}"));
@@ -502,6 +523,7 @@ mod tests {
 
     fn data() -> CommentData {
         CommentData {
+            step_key: "preview".into(),
             project_id: "proj-123".into(),
             branch_name: "preview/pr-7-feature/x".into(),
             branch_id: Some("br-cool-1".into()),
@@ -532,15 +554,43 @@ mod tests {
     #[test]
     fn marker_first_digest_last() {
         let r = render(&data());
-        let m = marker("proj-123", "preview/pr-7-feature/x");
+        let m = marker("proj-123", "preview/pr-7-feature/x", "preview");
         assert_eq!(
             m,
-            "<!-- neon-gitops:preview project=proj-123 branch=preview/pr-7-feature/x -->"
+            "<!-- neon-gitops:preview project=proj-123 branch=preview/pr-7-feature/x step=preview -->"
         );
         assert!(r.body.starts_with(&m));
         assert!(is_ours(&r.body, &m));
         assert!(!is_ours(&format!("> {m}\nquoted"), &m));
-        assert!(!is_ours(&r.body, &marker("proj-123", "preview/pr-8")));
+        assert!(!is_ours(
+            &r.body,
+            &marker("proj-123", "preview/pr-8", "preview")
+        ));
+        assert!(!is_ours(
+            &r.body,
+            &marker("proj-123", "preview/pr-7-feature/x", "other")
+        ));
+        assert!(!is_ours(
+            &r.body,
+            &marker("proj-123", "preview/pr-7-feature/x", "")
+        ));
+        assert!(is_about_branch(
+            &r.body,
+            "proj-123",
+            "preview/pr-7-feature/x"
+        ));
+        assert!(!is_about_branch(
+            &r.body,
+            "proj-123",
+            "preview/pr-7-feature"
+        ));
+        let legacy = marker("proj-123", "preview/pr-7-feature/x", "");
+        assert!(is_about_branch(
+            &format!("{legacy}\nold"),
+            "proj-123",
+            "preview/pr-7-feature/x"
+        ));
+        assert!(with_marker(&r.body, &legacy).starts_with(&format!("{legacy}\n")));
         assert_eq!(digest_of(&r.body), Some(r.digest.as_str()));
         assert!(r
             .body
@@ -553,7 +603,7 @@ mod tests {
 
     #[test]
     fn marker_cannot_be_closed_by_inputs() {
-        let m = marker("p --> <b>x</b>", "a--b");
+        let m = marker("p --> <b>x</b>", "a--b", "s-->x");
         assert_eq!(m.matches("-->").count(), 1, "{m}");
     }
 

@@ -206,6 +206,7 @@ async fn open<H: Host>(
         rt.output("diff", &d[..cut]);
     }
     let data = CommentData {
+        step_key: settings.step_key.clone(),
         project_id: settings.project_id.clone(),
         branch_name: name.to_string(),
         branch_id: Some(ready.branch.id.clone()),
@@ -346,6 +347,7 @@ async fn close<H: Host>(
     .or_else(|| Some(pr.head_sha.clone()))
     .filter(|s| !s.is_empty());
     let data = CommentData {
+        step_key: settings.step_key.clone(),
         project_id: settings.project_id.clone(),
         branch_name: name.to_string(),
         branch_id: None,
@@ -379,8 +381,21 @@ async fn publish<H: Host>(
     let rendered = comment::render(data);
     rt.summary(&rendered.summary);
     let Some(gh) = gh else { return };
-    let marker = comment::marker(&settings.project_id, &data.branch_name);
-    match upsert::upsert(gh, pr.number, &marker, &rendered, create).await {
+    let marker = comment::marker(&settings.project_id, &data.branch_name, &data.step_key);
+    let legacy = comment::marker(&settings.project_id, &data.branch_name, "");
+    let written = if matches!(data.state, BranchState::Deleted { .. }) {
+        upsert::update_all(
+            gh,
+            pr.number,
+            &settings.project_id,
+            &data.branch_name,
+            &rendered,
+        )
+        .await
+    } else {
+        upsert::upsert(gh, pr.number, &marker, &legacy, &rendered, create).await
+    };
+    match written {
         Ok(Some((c, outcome))) => {
             rt.info(&format!(
                 "PR comment {}: {}",

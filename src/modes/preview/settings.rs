@@ -62,6 +62,10 @@ pub struct Settings {
     pub lint: LintConfig,
     /// Link to this run (comment footer), when the runner says where it is.
     pub run_url: Option<String>,
+    /// The step's id as the runner names it (`GITHUB_ACTION`: the `id:` given, else the
+    /// action's name with `_2`… for its later uses in the job): keys the PR comment, so two
+    /// preview steps of one job keep two comments.
+    pub step_key: String,
     /// The built-in runner's settings (the same inputs as mode: migrate, so the preview
     /// rehearses exactly what production will get).
     pub apply: ApplySettings,
@@ -207,6 +211,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         fail_on: apply.fail_on,
         lint: apply.lint.clone(),
         run_url,
+        step_key: env("GITHUB_ACTION").unwrap_or_default(),
         apply,
     })
 }

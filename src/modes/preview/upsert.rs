@@ -2,8 +2,10 @@
 //! place, left alone when its digest is unchanged, and repaired when two concurrent runs
 //! both created one (the oldest wins, the others are deleted). A create whose answer was
 //! lost is looked up (by digest) before it is tried again, so it never leaves two.
+//! Comments are keyed by step; one written before comments were keyed (its marker has
+//! no step) is adopted by the first step that finds no comment of its own.
 
-use super::comment::{digest_of, is_ours, Rendered};
+use super::comment::{digest_of, is_about_branch, is_ours, with_marker, Rendered};
 use crate::error::{Error, Result};
 use crate::github::{Comment, GitHubClient};
 use crate::host::Host;
@@ -16,16 +18,54 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// Our comment(s) on the PR, oldest first.
-async fn ours<H: Host>(gh: &GitHubClient<'_, H>, pr: u64, marker: &str) -> Result<Vec<Comment>> {
-    let mut mine: Vec<Comment> = gh
-        .list_comments(pr)
-        .await?
-        .into_iter()
-        .filter(|c| is_ours(&c.body, marker))
-        .collect();
-    mine.sort_by_key(|c| c.id);
+/// Our comment(s) on the PR, oldest first: those with `marker`, else those with the
+/// unkeyed `legacy` marker of the same branch.
+async fn ours<H: Host>(
+    gh: &GitHubClient<'_, H>,
+    pr: u64,
+    marker: &str,
+    legacy: &str,
+) -> Result<Vec<Comment>> {
+    let all = gh.list_comments(pr).await?;
+    let pick = |m: &str| {
+        let mut v: Vec<Comment> = all
+            .iter()
+            .filter(|c| is_ours(&c.body, m))
+            .cloned()
+            .collect();
+        v.sort_by_key(|c| c.id);
+        v
+    };
+    let mine = pick(marker);
+    if mine.is_empty() && legacy != marker {
+        return Ok(pick(legacy).into_iter().take(1).collect());
+    }
     Ok(mine)
+}
+
+/// Update every preview comment about this branch, whichever step wrote it, keeping each
+/// one's marker (used on close: the branch is gone for all of them). `None`: there was none.
+pub async fn update_all<H: Host>(
+    gh: &GitHubClient<'_, H>,
+    pr: u64,
+    project_id: &str,
+    branch_name: &str,
+    rendered: &Rendered,
+) -> Result<Option<(Comment, Outcome)>> {
+    let mut last = None;
+    for c in gh.list_comments(pr).await? {
+        if !is_about_branch(&c.body, project_id, branch_name) {
+            continue;
+        }
+        let own = c.body.trim_start().lines().next().unwrap_or_default();
+        let body = with_marker(&rendered.body, own);
+        last = Some(if c.body == body {
+            (c, Outcome::Unchanged)
+        } else {
+            (gh.update_comment(c.id, &body).await?, Outcome::Updated)
+        });
+    }
+    Ok(last)
 }
 
 /// Create or update the comment. `create` false: only update an existing one (used on
@@ -34,10 +74,11 @@ pub async fn upsert<H: Host>(
     gh: &GitHubClient<'_, H>,
     pr: u64,
     marker: &str,
+    legacy: &str,
     rendered: &Rendered,
     create: bool,
 ) -> Result<Option<(Comment, Outcome)>> {
-    let existing = ours(gh, pr, marker).await?;
+    let existing = ours(gh, pr, marker, legacy).await?;
     let Some(first) = existing.first().cloned() else {
         if !create {
             return Ok(None);
@@ -47,7 +88,7 @@ pub async fn upsert<H: Host>(
             // The answer was lost, not necessarily the comment: look before writing it again,
             // so a retry never leaves a second comment behind.
             Err(Error::Http(HttpError::Uncertain { .. })) => {
-                let now = ours(gh, pr, marker).await?;
+                let now = ours(gh, pr, marker, marker).await?;
                 match now
                     .into_iter()
                     .find(|c| digest_of(&c.body) == Some(rendered.digest.as_str()))
@@ -60,7 +101,7 @@ pub async fn upsert<H: Host>(
         };
         // Another run for the same PR may have created one at the same time: the oldest
         // stays, every other one goes (each run converges on the same choice).
-        let now = ours(gh, pr, marker).await?;
+        let now = ours(gh, pr, marker, marker).await?;
         if let Some(oldest) = now.first() {
             if oldest.id != created.id {
                 gh.delete_comment(created.id).await?;
