@@ -7,6 +7,7 @@
 
 pub mod alter;
 pub mod rules;
+pub mod types;
 
 use serde::Serialize;
 
