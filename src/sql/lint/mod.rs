@@ -8,6 +8,7 @@
 pub mod alter;
 pub mod rules;
 pub mod types;
+pub mod volatility;
 
 use serde::Serialize;
 
