@@ -44,7 +44,7 @@ pub fn possibly_slow(s: &StmtInfo) -> bool {
 }
 
 /// `CREATE TABLE … AS <query>` (an AS at parenthesis depth 0 before a query).
-fn create_table_as(v: &View) -> bool {
+pub fn create_table_as(v: &View) -> bool {
     let mut depth = 0i32;
     for i in 0..v.len() {
         match v.tok(i) {
