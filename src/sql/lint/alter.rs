@@ -38,7 +38,10 @@ pub enum Action {
     },
     AlterColumnType,
     SetNotNull,
+    DropNotNull,
     DropColumn,
+    /// `DROP CONSTRAINT [IF EXISTS] name`.
+    DropConstraint,
     RenameColumn,
     RenameTable,
     ValidateConstraint,
@@ -144,9 +147,15 @@ fn action(v: &View, a: usize, b: usize) -> Action {
         if v.seq_at(i, &["SET", "NOT", "NULL"]) {
             return Action::SetNotNull;
         }
+        if v.seq_at(i, &["DROP", "NOT", "NULL"]) {
+            return Action::DropNotNull;
+        }
         return Action::Other;
     }
-    if v.is(a, "DROP") && !v.is(a + 1, "CONSTRAINT") {
+    if v.seq_at(a, &["DROP", "CONSTRAINT"]) {
+        return Action::DropConstraint;
+    }
+    if v.is(a, "DROP") {
         // DROP [COLUMN] [IF EXISTS] name — but not DROP CONSTRAINT etc.
         let other = ["CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION"];
         if v.is(a + 1, "COLUMN") || !other.iter().any(|k| v.is(a + 1, k)) {

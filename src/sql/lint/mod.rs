@@ -7,6 +7,8 @@
 
 pub mod alter;
 pub mod rules;
+pub mod types;
+pub mod volatility;
 
 use serde::Serialize;
 

@@ -1,8 +1,7 @@
 //! adding-field-with-volatile-default
 
-use sqlparser::tokenizer::Token;
-
 use crate::sql::lint::alter::{actions, Action};
+use crate::sql::lint::volatility::{calls_in, judge, Volatility};
 use crate::sql::lint::{Check, Hit, Rule, Severity, StmtInfo};
 
 pub static RULE: Rule = Rule {
@@ -12,25 +11,6 @@ pub static RULE: Rule = Rule {
     help: "Add the column without a default (or with a constant one), backfill in batches, then set the default.",
     check: Check::Stmt(check),
 };
-
-/// Functions Postgres marks volatile that people put in defaults. (now() and
-/// CURRENT_TIMESTAMP are stable: evaluated once, no rewrite since PG 11.)
-const VOLATILE: &[&str] = &[
-    "random",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-    "txid_current",
-    "gen_random_bytes",
-    "random_normal",
-    "setseed",
-];
 
 fn check(s: &StmtInfo, out: &mut Vec<Hit>) {
     if s.target.is_new {
@@ -46,12 +26,14 @@ fn check(s: &StmtInfo, out: &mut Vec<Hit>) {
         } else if c.generated {
             Some("an identity / generated column".to_string())
         } else {
+            // The first call that is not known to be non-volatile decides.
             c.default.and_then(|(s, e)| {
-                (s..e).find_map(|i| {
-                    let f = v.kw(i)?;
-                    let call = matches!(v.tok(i + 1), Some(Token::LParen));
-                    (call && VOLATILE.iter().any(|x| f.eq_ignore_ascii_case(x)))
-                        .then(|| format!("a volatile default ({f}())"))
+                calls_in(v, s, e).into_iter().find_map(|f| match judge(&f) {
+                    Volatility::NonVolatile => None,
+                    Volatility::Volatile => Some(format!("a volatile default ({f}())")),
+                    Volatility::Unknown => Some(format!(
+                        "a default that may be volatile (judged without a catalog: unknown function {f}() counts as volatile)"
+                    )),
                 })
             })
         };
@@ -79,6 +61,29 @@ mod tests {
             "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
         );
         fires(&RULE, "ALTER TABLE users ADD COLUMN id bigserial;");
+        // Unknown (user) functions count as volatile: no catalog to ask.
+        fires(&RULE, "ALTER TABLE users ADD COLUMN c int DEFAULT uuid();");
+        fires(
+            &RULE,
+            "ALTER TABLE users ADD COLUMN c jsonb DEFAULT myjsonb();",
+        );
+        fires(
+            &RULE,
+            "ALTER TABLE users SET LOGGED, ADD COLUMN c int DEFAULT f();",
+        );
+        fires(
+            &RULE,
+            "ALTER TABLE users ADD COLUMN c timestamptz DEFAULT public.now();",
+        );
+        fires(
+            &RULE,
+            "ALTER TABLE users ADD COLUMN c int DEFAULT abs(f());",
+        );
+        // squawk's documentation example: a stored generated column.
+        fires(
+            &RULE,
+            r#"ALTER TABLE "core_recipe" ADD COLUMN "foo" integer GENERATED ALWAYS as ("bar" + "baz") STORED;"#,
+        );
         fires(
             &RULE,
             "ALTER TABLE users ADD COLUMN n int GENERATED ALWAYS AS IDENTITY;",
@@ -96,5 +101,15 @@ mod tests {
             "ALTER TABLE users ADD COLUMN flag boolean NOT NULL DEFAULT false;",
         );
         quiet(&RULE, "CREATE TABLE users (a int); ALTER TABLE users ADD COLUMN t uuid DEFAULT gen_random_uuid();");
+        // STABLE / IMMUTABLE built-ins and SQL syntax that looks like a call.
+        quiet(
+            &RULE,
+            "ALTER TABLE users ADD COLUMN a timestamptz DEFAULT CURRENT_TIMESTAMP(3), ADD b text DEFAULT lower('X')::varchar(10), ADD c int DEFAULT coalesce(NULL, 1), ADD d numeric DEFAULT CAST(1 AS numeric(10, 2)), ADD e date DEFAULT pg_catalog.now()::date;",
+        );
+        // squawk's documentation example: a constant default.
+        quiet(
+            &RULE,
+            r#"ALTER TABLE "core_recipe" ADD COLUMN "foo" integer DEFAULT 10 NOT NULL;"#,
+        );
     }
 }
