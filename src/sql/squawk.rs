@@ -79,7 +79,10 @@ const ALIASES: &[(&str, &[&str])] = &[
         "require-timeout-settings",
         &["require-lock-timeout", "require-statement-timeout"],
     ),
+    // squawk accepts both spellings (its docs page says `timestamptz`, its
+    // reports `timestamp-tz`): whichever one a rule here gets, the other maps.
     ("prefer-timestamp-tz", &["prefer-timestamptz"]),
+    ("prefer-timestamptz", &["prefer-timestamp-tz"]),
 ];
 
 /// The rules an id names: our rule of that id, or what a squawk alias
