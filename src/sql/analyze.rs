@@ -13,7 +13,7 @@ use super::lint::{self, FileCtx, Hit, Rule, Severity, StmtInfo};
 use super::split::{self, Statement, StatementKind};
 use super::transaction::{self, ExecutionPlan};
 use super::words::View;
-use super::{ignore, parse, Span};
+use super::{ignore, parse, squawk, Span};
 
 /// One input file; the caller reads it.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -201,8 +201,6 @@ fn analyze_file(
             return out;
         }
     };
-    out.tx_declaration = section.tx;
-
     let lexed = lexer::lex(text, section.start, section.end, section.line);
     out.errors.extend(lexed.error);
     let toks = &lexed.tokens;
@@ -216,6 +214,17 @@ fn analyze_file(
             });
         }
     }
+    // `.squawk.toml`'s assume_in_transaction: the user's tool wraps each file
+    // whose format does not say otherwise, so plan and lint it that way.
+    let decl = if config.assume_in_transaction
+        && section.tx == TxDeclaration::None
+        && !ignore::disables_assume_in_transaction(toks)
+    {
+        TxDeclaration::Transaction
+    } else {
+        section.tx
+    };
+    out.tx_declaration = decl;
     let stmts = split::split(text, toks);
     out.needs_psql = stmts.iter().any(|s| s.kind == StatementKind::PsqlMeta);
 
@@ -227,7 +236,7 @@ fn analyze_file(
         .iter()
         .map(|&i| View::new(&toks[stmts[i].toks.clone()]))
         .collect();
-    let tx = transaction::analyze(&views, section.tx);
+    let tx = transaction::analyze(&views, decl);
     out.plan = tx.plan;
 
     let mut infos = Vec::with_capacity(sql.len());
@@ -249,7 +258,7 @@ fn analyze_file(
             stmts: &infos,
             tx: &tx,
             format: out.format,
-            decl: section.tx,
+            decl,
         };
         let mut hits: Vec<(&'static Rule, Hit)> = Vec::new();
         lint::run(&fctx, |r| config.severity(r) != Severity::Off, &mut hits);
@@ -300,14 +309,28 @@ fn apply_ignores(
     let sev = config.severity(unused);
     if sev != Severity::Off {
         for d in &directives {
+            let mut messages = Vec::new();
+            if d.all && !d.used[0] {
+                messages.push(format!("`{}` matched no finding; remove it", d.marker));
+            } else if d.ids.is_empty() && !d.all {
+                messages.push(format!(
+                    "`{}` names no rule, so it ignores nothing",
+                    d.marker
+                ));
+            }
             for (id, used) in d.ids.iter().zip(&d.used) {
-                let message = match lint::find(id) {
-                    None => format!("`{id}` is not a rule id, so this ignore does nothing"),
-                    Some(r) if !used && config.severity(r) != Severity::Off => {
-                        format!("ignore for `{id}` matched no finding; remove it")
-                    }
-                    _ => continue,
-                };
+                let rules = squawk::resolve(id);
+                messages.push(if rules.is_empty() && squawk::is_squawk_id(id) {
+                    format!("`{id}` is a squawk rule neon-gitops does not have, so this ignore does nothing")
+                } else if rules.is_empty() {
+                    format!("`{id}` is not a rule id, so this ignore does nothing")
+                } else if !used && rules.iter().any(|r| config.severity(r) != Severity::Off) {
+                    format!("ignore for `{id}` matched no finding; remove it")
+                } else {
+                    continue;
+                });
+            }
+            for message in messages {
                 findings.push(Finding {
                     rule: unused.id,
                     severity: sev,

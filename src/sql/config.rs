@@ -9,13 +9,19 @@
 //! max-file-size=20MB
 //! ```
 //!
-//! `key: value` works too, so a YAML-looking block pastes fine.
+//! `key: value` works too, so a YAML-looking block pastes fine. squawk's ids
+//! for the same checks are accepted (see `squawk::resolve`).
+//!
+//! Sources merge by applying them in turn onto one config, lowest precedence
+//! first (`.squawk.toml`, the `lint-config` file, the `lint-rules` input):
+//! a later source's severity for a rule wins, `exclude=` globs add up.
 
 use std::collections::HashMap;
 
 use super::error::ConfigError;
 use super::glob::Glob;
 use super::lint::{self, Rule, Severity};
+use super::squawk;
 
 pub const DEFAULT_MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 
@@ -26,6 +32,10 @@ pub struct LintConfig {
     /// Paths (relative, `/`-separated) not linted; still split and validated.
     pub exclude: Vec<Glob>,
     pub max_file_bytes: usize,
+    /// `.squawk.toml`'s `assume_in_transaction`: files whose format declares
+    /// nothing run inside a transaction (their tool wraps them), unless they
+    /// say `-- squawk-disable-assume-in-transaction`.
+    pub assume_in_transaction: bool,
 }
 
 impl Default for LintConfig {
@@ -34,6 +44,7 @@ impl Default for LintConfig {
             severities: HashMap::new(),
             exclude: Vec::new(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            assume_in_transaction: false,
         }
     }
 }
@@ -42,6 +53,13 @@ impl LintConfig {
     /// Parse the user's input; an unknown rule id is an error naming it.
     pub fn from_input(text: &str) -> Result<LintConfig, ConfigError> {
         let mut cfg = LintConfig::default();
+        cfg.apply_input(text)?;
+        Ok(cfg)
+    }
+
+    /// Apply entries in the input format on top of this config (they win).
+    pub fn apply_input(&mut self, text: &str) -> Result<(), ConfigError> {
+        let cfg = self;
         for raw in text.split(['\n', ',']) {
             let entry = raw.split('#').next().unwrap_or("").trim();
             // Tolerate `rules: {` … `}` wrappers.
@@ -62,23 +80,28 @@ impl LintConfig {
                 "exclude" => cfg.exclude.push(Glob::new(v)),
                 "max-file-size" => cfg.max_file_bytes = parse_size(v)?,
                 id => {
-                    let rule = lint::find(id).ok_or_else(|| ConfigError::UnknownRule {
-                        id: id.to_string(),
-                        known: lint::all()
-                            .iter()
-                            .map(|r| r.id)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    })?;
+                    let rules = squawk::resolve(id);
+                    if rules.is_empty() {
+                        return Err(ConfigError::UnknownRule {
+                            id: id.to_string(),
+                            known: lint::all()
+                                .iter()
+                                .map(|r| r.id)
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        });
+                    }
                     let sev = Severity::parse(v).ok_or_else(|| ConfigError::BadSeverity {
                         id: id.to_string(),
                         value: v.to_string(),
                     })?;
-                    cfg.severities.insert(rule.id, sev);
+                    for r in rules {
+                        cfg.severities.insert(r.id, sev);
+                    }
                 }
             }
         }
-        Ok(cfg)
+        Ok(())
     }
 
     /// Only `id` enabled (at warning unless its default is error): for tests
@@ -145,6 +168,31 @@ mod tests {
         assert!(!c.is_excluded("migrations/new.sql"));
         assert_eq!(c.max_file_bytes, 2 * 1024 * 1024);
         assert!(LintConfig::from_input("rules: { ban-drop-table: error }").is_ok());
+    }
+
+    #[test]
+    fn squawk_ids_are_aliases() {
+        let c = LintConfig::from_input(
+            "adding-not-nullable-field=off, ban-concurrent-index-creation-in-transaction=warning",
+        )
+        .unwrap();
+        assert_eq!(
+            c.severities["setting-not-null-on-existing-column"],
+            Severity::Off
+        );
+        assert_eq!(
+            c.severities["ban-concurrent-index-in-transaction"],
+            Severity::Warning
+        );
+    }
+
+    #[test]
+    fn later_sources_win() {
+        let mut c = LintConfig::from_input("ban-drop-column=off, exclude=a/**").unwrap();
+        c.apply_input("ban-drop-column=error, exclude=b/**")
+            .unwrap();
+        assert_eq!(c.severities["ban-drop-column"], Severity::Error);
+        assert!(c.is_excluded("a/1.sql") && c.is_excluded("b/1.sql"));
     }
 
     #[test]

@@ -5,12 +5,26 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Glob {
     pattern: String,
+    /// squawk's `excluded_paths` semantics (the `glob` crate's defaults): `*`
+    /// and `?` also match `/`, and a pattern without `/` also matches the
+    /// file name alone (squawk matches paths as given on its command line,
+    /// often from inside the migrations folder).
+    squawk: bool,
 }
 
 impl Glob {
     pub fn new(p: &str) -> Glob {
         Glob {
             pattern: p.trim().trim_start_matches("./").replace('\\', "/"),
+            squawk: false,
+        }
+    }
+
+    /// A `.squawk.toml` `excluded_paths` entry.
+    pub fn squawk(p: &str) -> Glob {
+        Glob {
+            squawk: true,
+            ..Glob::new(p)
         }
     }
 
@@ -59,19 +73,28 @@ impl Glob {
         if path.split('/').any(|s| s == "..") {
             return false;
         }
-        m(self.pattern.as_bytes(), path.as_bytes())
+        let p = self.pattern.as_bytes();
+        if self.squawk && !self.pattern.contains('/') {
+            let name = path.rsplit('/').next().unwrap_or(&path);
+            if m(p, name.as_bytes(), true) {
+                return true;
+            }
+        }
+        m(p, path.as_bytes(), self.squawk)
     }
 }
 
-fn m(p: &[u8], s: &[u8]) -> bool {
+/// `cross`: `*` and `?` match `/` too (squawk's patterns).
+fn m(p: &[u8], s: &[u8], cross: bool) -> bool {
     if p.starts_with(b"**") {
         let rest = &p[2..];
         let rest = rest.strip_prefix(b"/").unwrap_or(rest);
         // `**/` matches zero or more whole segments.
-        if m(rest, s) {
+        if m(rest, s, cross) {
             return true;
         }
-        return (0..s.len()).any(|i| (s[i] == b'/' || rest.is_empty()) && m(rest, &s[i + 1..]));
+        return (0..s.len())
+            .any(|i| (s[i] == b'/' || rest.is_empty()) && m(rest, &s[i + 1..], cross));
     }
     match (p.first(), s.first()) {
         (None, None) => true,
@@ -80,17 +103,17 @@ fn m(p: &[u8], s: &[u8]) -> bool {
             // Any run of non-separator characters.
             let mut i = 0;
             loop {
-                if m(&p[1..], &s[i..]) {
+                if m(&p[1..], &s[i..], cross) {
                     return true;
                 }
-                if i >= s.len() || s[i] == b'/' {
+                if i >= s.len() || (s[i] == b'/' && !cross) {
                     return false;
                 }
                 i += 1;
             }
         }
-        (Some(b'?'), Some(c)) if *c != b'/' => m(&p[1..], &s[1..]),
-        (Some(a), Some(b)) if a == b => m(&p[1..], &s[1..]),
+        (Some(b'?'), Some(c)) if *c != b'/' || cross => m(&p[1..], &s[1..], cross),
+        (Some(a), Some(b)) if a == b => m(&p[1..], &s[1..], cross),
         _ => false,
     }
 }
@@ -112,6 +135,16 @@ mod tests {
         assert!(!g("m/?.sql", "m/ab.sql"));
         assert!(g("./m/a.sql", "m/a.sql"));
         assert!(!g("m/**/*.sql", "m/../../etc/x.sql"));
+    }
+
+    #[test]
+    fn squawk_globs_cross_folders_and_match_names() {
+        let g = |p: &str, s: &str| Glob::squawk(p).matches(s);
+        assert!(g("*user_ids.sql", "migrations/005_user_ids.sql"));
+        assert!(g("005_user_ids.sql", "migrations/005_user_ids.sql"));
+        assert!(g("migrations/*", "migrations/a/b.sql"));
+        assert!(!g("other/*", "migrations/a.sql"));
+        assert!(!g("*.sql", "m/../x.sql"));
     }
 
     #[test]

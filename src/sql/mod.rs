@@ -16,8 +16,9 @@
 //!   the file's `ExecutionPlan`.
 //! - `context`     objects created earlier in the run (rules skip them).
 //! - `lint`        the rules, one per file in `lint/rules/`.
-//! - `ignore`      `-- neon-gitops-ignore[-file]:` directives.
+//! - `ignore`      `-- neon-gitops-ignore[-file]:` (and squawk's) directives.
 //! - `config`      the user's lint input; `glob` for `exclude=`.
+//! - `squawk`      squawk's rule ids and `.squawk.toml` (read by `toml`).
 //! - `analyze`     the pipeline and the result types.
 //! - `report`      annotations, Markdown and JSON from one data model.
 
@@ -35,6 +36,8 @@ pub mod meta;
 pub mod parse;
 pub mod report;
 pub mod split;
+pub mod squawk;
+pub mod toml;
 pub mod transaction;
 pub mod words;
 

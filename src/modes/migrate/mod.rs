@@ -19,6 +19,7 @@ pub mod atlas;
 pub mod changes;
 pub mod discover;
 pub mod engine;
+pub mod lint_config;
 pub mod pending;
 pub mod psql;
 pub mod rehearse;

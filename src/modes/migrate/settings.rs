@@ -58,6 +58,13 @@ pub struct Settings {
     pub apply: ApplySettings,
 }
 
+/// The checkout's root, where migrations are found (and `.squawk.toml`).
+pub fn workspace<H: Host>(host: &H) -> String {
+    host.env("GITHUB_WORKSPACE")
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| ".".into())
+}
+
 /// `migrations-path`, checked: a glob of files inside the checkout (both modes).
 pub fn migrations_path<H: Host>(inputs: &Inputs<'_, H>) -> Result<String> {
     let raw = inputs
@@ -103,10 +110,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
     Ok(Settings {
         database_url,
         migrations_glob: migrations_path(&inputs)?,
-        workspace: host
-            .env("GITHUB_WORKSPACE")
-            .filter(|w| !w.is_empty())
-            .unwrap_or_else(|| ".".into()),
+        workspace: workspace(host),
         dry_run: inputs.bool("dry-run", false)?,
         rehearse_on_branch,
         migrate_command,
@@ -117,7 +121,8 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
 
 /// The engine inputs every mode that applies migrations reads the same way (migrate on
 /// production, preview on its branch, so a preview rehearses exactly what production
-/// will get): tracking table, lock handling, ordering, client, lint rules, `fail-on`, and
+/// will get): tracking table, lock handling, ordering, client, lint configuration (all
+/// its sources, see `lint_config`), `fail-on`, and
 /// what a tracking row records about this run.
 pub fn apply_settings<H: Host>(host: &H) -> Result<ApplySettings> {
     let inputs = Inputs::new(host);
@@ -126,8 +131,7 @@ pub fn apply_settings<H: Host>(host: &H) -> Result<ApplySettings> {
             .optional("tracking-table")
             .unwrap_or_else(|| "public.neon_gitops_migrations".into()),
     )?;
-    let lint = LintConfig::from_input(&inputs.get("lint-rules"))
-        .map_err(|e| Error::input("lint-rules", e.to_string()))?;
+    let lint = super::lint_config::read(host, &workspace(host))?;
     let fail_on = match inputs
         .choice("fail-on", &["error", "warning", "never"], "error")?
         .as_str()
