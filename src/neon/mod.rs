@@ -187,6 +187,15 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
     /// blindly could create a second one, so we look the name up first and only retry
     /// the create when the branch really does not exist.
     pub async fn create_branch(&self, new: &NewBranch) -> Result<BranchOperations> {
+        let created = self.start_branch(new).await?;
+        self.wait_for_operations(&created.operations).await?;
+        Ok(created)
+    }
+
+    /// Create a branch and return as soon as Neon has accepted it, with the operations
+    /// (timeline, compute start) still running: the caller waits for them with
+    /// `wait_for_operations`, doing what does not need them meanwhile.
+    pub async fn start_branch(&self, new: &NewBranch) -> Result<BranchOperations> {
         let mut branch = json!({ "name": new.name });
         let fields = [
             ("parent_id", &new.parent_id),
@@ -227,7 +236,6 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
                             service: "Neon API".into(),
                             message: e.to_string(),
                         })?;
-                    self.wait_for_operations(&created.operations).await?;
                     return Ok(created);
                 }
                 Err(Error::Http(HttpError::Uncertain { cause, .. })) => {
@@ -485,10 +493,18 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
                 )));
             }
             self.rt.host.sleep(interval).await;
-            interval = (interval * 3 / 2).min(2000);
+            // Most operations (a branch's timeline, a compute start) end within seconds:
+            // poll every 200 ms for the first 10 s, then back off to every 2 s.
+            if self.rt.host.now_ms() - started > 10_000.0 {
+                interval = (interval * 3 / 2).min(2000);
+            }
+            // Every pending operation at once: one round trip per poll, not one per op.
+            let polled =
+                futures_util::future::join_all(pending.iter().map(|op| self.operation(&op.id)))
+                    .await;
             let mut still = Vec::new();
-            for op in &pending {
-                let current = self.operation(&op.id).await?;
+            for current in polled {
+                let current = current?;
                 if current.failed() {
                     return Err(operation_failed(&current));
                 }

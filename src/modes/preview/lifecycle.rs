@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::event::PullRequest;
 use crate::host::Host;
 use crate::http::HttpError;
-use crate::neon::types::{children, Branch, Endpoint, NewBranch};
+use crate::neon::types::{children, Branch, Endpoint, NewBranch, Operation};
 use crate::neon::NeonClient;
 use crate::runtime::Runtime;
 
@@ -24,6 +24,9 @@ pub struct Ready {
     pub endpoint: Endpoint,
     pub created: bool,
     pub state: BranchState,
+    /// The connection details, when they were read while Neon was still working (not
+    /// after a reset, which comes later).
+    pub conn: Option<crate::neon::connect::BranchConnection>,
 }
 
 fn parent_label(parent: &Option<Branch>) -> String {
@@ -80,22 +83,49 @@ pub async fn prepare<H: Host>(
     name: &str,
     reset: bool,
 ) -> Result<Ready> {
-    let (branch, created) = match neon.find_branch_by_name(name).await? {
-        Some(existing) => {
-            neon.wait_for_branch_idle(&existing.id).await?;
-            (existing, false)
-        }
+    let (branch, created, operations) = match neon.find_branch_by_name(name).await? {
+        Some(existing) => (existing, false, None),
         None => create(rt, neon, settings, pr, name).await?,
+    };
+    // While Neon makes the branch (or finishes what another run started on it): the parent
+    // and, unless a reset will follow, the connection details. None of it needs the
+    // compute, and each is a round trip that would otherwise come after the wait.
+    let wait = async {
+        match &operations {
+            Some(ops) => neon.wait_for_operations(ops).await,
+            None => neon.wait_for_branch_idle(&branch.id).await,
+        }
     };
     // The parent the workflow asks for, looked up by name on every run: after a sync Neon
     // has moved the twin's children to its backup, so `parent_id` may point at yesterday.
-    let (parent, source) = match intended_parent(neon, settings).await? {
-        Some((p, source)) => (Some(p), Some(source)),
-        None => {
-            let p = parent_of(neon, &branch).await?;
-            (p.clone(), p)
+    let parents = async {
+        Ok::<_, Error>(match intended_parent(neon, settings).await? {
+            Some((p, source)) => (Some(p), Some(source)),
+            None => {
+                let p = parent_of(neon, &branch).await?;
+                (p.clone(), p)
+            }
+        })
+    };
+    let early_conn = async {
+        match created || !reset {
+            true => crate::neon::connect::branch_connection(
+                neon,
+                &branch,
+                None,
+                &settings.role,
+                &settings.database,
+            )
+            .await
+            // Not yet readable (a concurrent run's branch without its endpoint listed):
+            // read again once the compute is ready, where a real problem is reported.
+            .ok(),
+            false => None,
         }
     };
+    let (waited, parents, conn) = futures_util::future::join3(wait, parents, early_conn).await;
+    waited?;
+    let (parent, source) = parents?;
     let children: Vec<String> = if reset && !created {
         let all = neon.list_branches(None).await?;
         children(&all, &branch.id).map(|b| b.name.clone()).collect()
@@ -147,6 +177,7 @@ pub async fn prepare<H: Host>(
         endpoint,
         created,
         state,
+        conn,
     })
 }
 
@@ -232,7 +263,7 @@ async fn create<H: Host>(
     settings: &Settings,
     pr: &PullRequest,
     name: &str,
-) -> Result<(Branch, bool)> {
+) -> Result<(Branch, bool, Option<Vec<Operation>>)> {
     if let Some(ts) = &settings.parent_timestamp {
         check_history_window(rt, neon, ts).await?;
     }
@@ -262,8 +293,8 @@ async fn create<H: Host>(
         suspend_timeout_seconds: settings.suspend_timeout,
         annotations,
     };
-    match neon.create_branch(&new).await {
-        Ok(created) => Ok((created.branch, true)),
+    match neon.start_branch(&new).await {
+        Ok(created) => Ok((created.branch, true, Some(created.operations))),
         // Another run for this PR created it between our lookup and our create.
         Err(Error::Http(e)) if e.status() == Some(409) => {
             rt.info(&format!(
@@ -274,8 +305,7 @@ async fn create<H: Host>(
                     "Neon said branch {name} already exists (409) but it is not in the branch list; re-run the job"
                 ))
             })?;
-            neon.wait_for_branch_idle(&existing.id).await?;
-            Ok((existing, false))
+            Ok((existing, false, None))
         }
         Err(e) => Err(e),
     }

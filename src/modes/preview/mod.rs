@@ -119,14 +119,19 @@ async fn open<H: Host>(
     let (lint, ready) = (lint?, ready?);
     rt.output("branch_id", &ready.branch.id);
     rt.output("created", if ready.created { "true" } else { "false" });
-    let conn = branch_connection(
-        neon,
-        &ready.branch,
-        Some(&ready.endpoint),
-        &settings.role,
-        &settings.database,
-    )
-    .await?;
+    let conn = match ready.conn.clone() {
+        Some(conn) => conn,
+        None => {
+            branch_connection(
+                neon,
+                &ready.branch,
+                Some(&ready.endpoint),
+                &settings.role,
+                &settings.database,
+            )
+            .await?
+        }
+    };
     rt.secret_output("password", &conn.password);
     let url = shape_url(&conn.url, &settings.ssl, settings.prisma, false);
     let url_pooled = shape_url(&conn.url_pooled, &settings.ssl, settings.prisma, true);
@@ -159,10 +164,18 @@ async fn open<H: Host>(
         ready.endpoint.current_state
     ));
 
-    // Independent of the migrations: the Neon Auth and Data API URLs, asked meanwhile.
-    let (services, migration) = futures_util::future::join(
+    // Independent of the migrations, asked meanwhile: the Neon Auth and Data API URLs, and
+    // the PR's comments (to find ours).
+    let listing = async {
+        match gh {
+            Some(gh) => gh.list_comments(pr.number).await.ok(),
+            None => None,
+        }
+    };
+    let (services, migration, listed) = futures_util::future::join3(
         service_urls(rt, neon, settings, &ready.branch.id, &conn.database),
         migrations::run(rt, settings, &conn.url),
+        listing,
     )
     .await;
     services?;
@@ -233,7 +246,7 @@ async fn open<H: Host>(
             .schema_diff
             .as_ref()
             .is_some_and(|d| !d.trim().is_empty());
-    publish(rt, gh, settings, pr, &data, worth_a_comment).await;
+    publish(rt, gh, settings, pr, &data, worth_a_comment, listed).await;
     rt.output(
         "lint_findings",
         &lint::findings_json(lint.as_ref().map(|l| &l.analysis)),
@@ -364,7 +377,7 @@ async fn close<H: Host>(
         rt.output("branch_id", &id);
     }
     // Only update a comment that exists: a PR that never had a preview gets none on close.
-    publish(rt, gh, settings, pr, &data, false).await;
+    publish(rt, gh, settings, pr, &data, false, None).await;
     Ok(())
 }
 
@@ -377,6 +390,7 @@ async fn publish<H: Host>(
     pr: &PullRequest,
     data: &CommentData,
     create: bool,
+    listed: Option<Vec<crate::github::Comment>>,
 ) {
     let rendered = comment::render(data);
     rt.summary(&rendered.summary);
@@ -393,7 +407,7 @@ async fn publish<H: Host>(
         )
         .await
     } else {
-        upsert::upsert(gh, pr.number, &marker, &legacy, &rendered, create).await
+        upsert::upsert(gh, pr.number, &marker, &legacy, &rendered, create, listed).await
     };
     match written {
         Ok(Some((c, outcome))) => {

@@ -26,7 +26,10 @@ async fn ours<H: Host>(
     marker: &str,
     legacy: &str,
 ) -> Result<Vec<Comment>> {
-    let all = gh.list_comments(pr).await?;
+    pick_ours(gh.list_comments(pr).await?, marker, legacy)
+}
+
+fn pick_ours(all: Vec<Comment>, marker: &str, legacy: &str) -> Result<Vec<Comment>> {
     let pick = |m: &str| {
         let mut v: Vec<Comment> = all
             .iter()
@@ -77,8 +80,14 @@ pub async fn upsert<H: Host>(
     legacy: &str,
     rendered: &Rendered,
     create: bool,
+    listed: Option<Vec<Comment>>,
 ) -> Result<Option<(Comment, Outcome)>> {
-    let existing = ours(gh, pr, marker, legacy).await?;
+    // The PR's comments as listed earlier in this run (while the branch was prepared), or
+    // now. A comment another run creates in between is caught by the check after ours.
+    let existing = match listed {
+        Some(all) => pick_ours(all, marker, legacy)?,
+        None => ours(gh, pr, marker, legacy).await?,
+    };
     let Some(first) = existing.first().cloned() else {
         if !create {
             return Ok(None);
