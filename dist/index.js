@@ -266,7 +266,7 @@ var require_neon_gitops = __commonJS({
               const a = state0.a;
               state0.a = 0;
               try {
-                return wasm_bindgen__convert__closures_____invoke__h2e1dcb93e5b8795f(a, state0.b, arg02, arg12);
+                return wasm_bindgen__convert__closures_____invoke__hb7bae8d1ceda1975(a, state0.b, arg02, arg12);
               } finally {
                 state0.a = a;
               }
@@ -450,11 +450,11 @@ var require_neon_gitops = __commonJS({
           }, arguments);
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-          const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h003ab6770507cc5a);
+          const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5e84aab8614c9381);
           return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-          const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h05cfaf963340eeb1);
+          const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hd700f03244818ddc);
           return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
@@ -475,17 +475,17 @@ var require_neon_gitops = __commonJS({
         "./neon_gitops_bg.js": import0
       };
     }
-    function wasm_bindgen__convert__closures_____invoke__h05cfaf963340eeb1(arg0, arg1) {
-      wasm2.wasm_bindgen__convert__closures_____invoke__h05cfaf963340eeb1(arg0, arg1);
+    function wasm_bindgen__convert__closures_____invoke__hd700f03244818ddc(arg0, arg1) {
+      wasm2.wasm_bindgen__convert__closures_____invoke__hd700f03244818ddc(arg0, arg1);
     }
-    function wasm_bindgen__convert__closures_____invoke__h003ab6770507cc5a(arg0, arg1, arg2) {
-      const ret = wasm2.wasm_bindgen__convert__closures_____invoke__h003ab6770507cc5a(arg0, arg1, arg2);
+    function wasm_bindgen__convert__closures_____invoke__h5e84aab8614c9381(arg0, arg1, arg2) {
+      const ret = wasm2.wasm_bindgen__convert__closures_____invoke__h5e84aab8614c9381(arg0, arg1, arg2);
       if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
       }
     }
-    function wasm_bindgen__convert__closures_____invoke__h2e1dcb93e5b8795f(arg0, arg1, arg2, arg3) {
-      wasm2.wasm_bindgen__convert__closures_____invoke__h2e1dcb93e5b8795f(arg0, arg1, arg2, arg3);
+    function wasm_bindgen__convert__closures_____invoke__hb7bae8d1ceda1975(arg0, arg1, arg2, arg3) {
+      wasm2.wasm_bindgen__convert__closures_____invoke__hb7bae8d1ceda1975(arg0, arg1, arg2, arg3);
     }
     var __wbindgen_enum_RequestCache = ["default", "no-store", "reload", "no-cache", "force-cache", "only-if-cached"];
     var __wbindgen_enum_RequestCredentials = ["omit", "same-origin", "include"];
@@ -654,8 +654,8 @@ ${val.stack}`;
       };
     }
     var WASM_VECTOR_LEN = 0;
-    var wasmPath = `${__dirname}/neon_gitops_bg.wasm`;
-    var wasmBytes = require("fs").readFileSync(wasmPath);
+    var wasmPath = `${__dirname}/neon_gitops_bg.wasm.br`;
+    var wasmBytes = require("zlib").brotliDecompressSync(require("fs").readFileSync(wasmPath));
     var wasmModule = new WebAssembly.Module(wasmBytes);
     var wasmInstance = new WebAssembly.Instance(wasmModule, __wbg_get_imports());
     var wasm2 = wasmInstance.exports;

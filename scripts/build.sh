@@ -25,5 +25,4 @@ wasm-bindgen --target nodejs --remove-name-section --remove-producers-section --
 rm -rf dist && mkdir -p dist
 node scripts/bundle.js
 cp js/post.js dist/post.js
-cp build/wasm/neon_gitops_bg.wasm dist/
-echo "dist/ built: $(du -b dist/neon_gitops_bg.wasm | cut -f1) bytes of wasm, $(du -b dist/index.js | cut -f1) bytes of JS"
+echo "dist/ built: $(du -b build/wasm/neon_gitops_bg.wasm | cut -f1) bytes of wasm ($(du -b dist/neon_gitops_bg.wasm.br | cut -f1) brotli-compressed), $(du -b dist/index.js | cut -f1) bytes of JS"

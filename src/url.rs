@@ -1,35 +1,25 @@
 //! Connection-URL helpers: building Postgres URLs and keeping their credentials out of text.
+//!
+//! Percent-encoding is the `percent-encoding` crate's (the `url` crate's own, linked through
+//! reqwest). Postgres URLs are split here rather than by `url::Url`: libpq accepts several
+//! hosts in one URL (`postgresql://u@h1:5432,h2:5432/db`, for failover), which `url::Url`
+//! rejects as an invalid port; the split below keeps them as written.
 
-/// Percent-encode everything outside RFC 3986's unreserved set (for userinfo and paths).
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Everything outside RFC 3986's unreserved set is encoded (for userinfo and paths).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 pub fn encode_component(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(value, COMPONENT).to_string()
 }
 
 pub fn decode_component(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&value[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(value).decode_utf8_lossy().into_owned()
 }
 
 /// The parts of a `postgres://` / `postgresql://` URL the action needs.
@@ -171,5 +161,15 @@ mod tests {
             "x postgres://u:***@h/db and https://tok@github y"
         );
         assert_eq!(scrub_credentials("no urls here"), "no urls here");
+    }
+
+    #[test]
+    fn keeps_several_hosts_as_libpq_reads_them() {
+        let u = PgUrl::parse("postgresql://u:p%25w@h1:5432,h2:5433/app%20db").unwrap();
+        assert_eq!(u.host, "h1:5432,h2:5433");
+        assert_eq!(u.password.as_deref(), Some("p%w"));
+        assert_eq!(u.database, "app db");
+        assert_eq!(decode_component("%zz%41"), "%zzA");
+        assert_eq!(encode_component("é/~"), "%C3%A9%2F~");
     }
 }
