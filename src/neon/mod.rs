@@ -4,6 +4,7 @@
 
 pub mod connect;
 mod errors;
+mod services;
 pub mod twin;
 pub mod types;
 
@@ -571,30 +572,6 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
         ));
         let v = self.call(Method::Get, path, None).await?;
         Ok(Self::field::<Option<String>>(&v, "diff")?.unwrap_or_default())
-    }
-
-    /// The branch's Neon Auth base URL; `None` where Neon Auth is not enabled (404).
-    pub async fn auth_url(&self, branch_id: &str) -> Result<Option<String>> {
-        let path = self.project_path(&format!("/branches/{}/auth", enc(branch_id)));
-        self.optional_url(path, "base_url").await
-    }
-
-    /// The URL of the Data API serving `database`; `None` where it has none (404).
-    pub async fn data_api_url(&self, branch_id: &str, database: &str) -> Result<Option<String>> {
-        let path = self.project_path(&format!(
-            "/branches/{}/data-api/{}",
-            enc(branch_id),
-            enc(database)
-        ));
-        self.optional_url(path, "url").await
-    }
-
-    async fn optional_url(&self, path: String, field: &str) -> Result<Option<String>> {
-        match self.call(Method::Get, path, None).await {
-            Ok(v) => Ok(Self::field::<Option<String>>(&v, field)?.filter(|u| !u.is_empty())),
-            Err(Error::Http(e)) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 }
 

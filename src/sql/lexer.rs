@@ -15,6 +15,9 @@
 //! dollar quote or block comment that really never ends is a [`SqlError`];
 //! anything else becomes a `Char` token and lexing goes on (the parser will
 //! then mark the statement "not analysed", which is never an error).
+//!
+//! Over 600 lines with its tests (a sixth of it): segmenting, the byte cursor and the
+//! error recovery share one walk over the text and are tested on it as one.
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
