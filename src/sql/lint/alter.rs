@@ -56,7 +56,8 @@ pub struct ActionAt {
     pub range: (usize, usize),
 }
 
-const COLUMN_CONSTRAINT_START: &[&str] = &[
+/// Words that start a column constraint (and so end the column's type).
+pub const COLUMN_CONSTRAINT_START: &[&str] = &[
     "CONSTRAINT",
     "NOT",
     "NULL",

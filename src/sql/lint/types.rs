@@ -24,24 +24,14 @@ pub struct ColType {
     pub args: bool,
 }
 
-/// Words that end a type inside a column definition.
-const AFTER_TYPE: &[&str] = &[
-    "CONSTRAINT",
-    "NOT",
-    "NULL",
-    "DEFAULT",
-    "PRIMARY",
-    "UNIQUE",
-    "CHECK",
-    "REFERENCES",
-    "GENERATED",
-    "COLLATE",
-    "DEFERRABLE",
-    "INITIALLY",
-    "USING",
-    "COMPRESSION",
-    "STORAGE",
-];
+/// Words that end a type inside a column definition: a column constraint's first word,
+/// or a column option of CREATE TABLE / ALTER COLUMN TYPE.
+fn ends_type(v: &View, k: usize) -> bool {
+    super::alter::COLUMN_CONSTRAINT_START
+        .iter()
+        .chain(&["USING", "COMPRESSION", "STORAGE"])
+        .any(|x| v.is(k, x))
+}
 
 /// Items of a `CREATE TABLE` body that are not columns.
 const TABLE_ITEM: &[&str] = &[
@@ -117,7 +107,7 @@ fn type_at(v: &View, i: usize, b: usize) -> Option<ColType> {
             }
             Token::RParen | Token::RBracket => depth -= 1,
             Token::Word(w) if depth == 0 => {
-                if w.quote_style.is_none() && AFTER_TYPE.iter().any(|x| v.is(k, x)) {
+                if w.quote_style.is_none() && ends_type(v, k) {
                     break;
                 }
                 // `pg_catalog.int4`: the schema is not part of the name.

@@ -72,15 +72,26 @@ pub fn sets(s: &StmtInfo, setting: &str) -> bool {
 }
 
 fn check(f: &FileCtx, out: &mut Vec<Hit>) {
+    unguarded(
+        f,
+        "lock_timeout",
+        "this statement may wait for a lock, but the file never sets lock_timeout before it",
+        out,
+    );
+}
+
+/// The first statement that may wait or run long before the file sets `setting`, once
+/// (shared with require-statement-timeout).
+pub fn unguarded(f: &FileCtx, setting: &str, message: &str, out: &mut Vec<Hit>) {
     for s in f.stmts {
-        if sets(s, "lock_timeout") {
+        if sets(s, setting) {
             return;
         }
         if possibly_slow(s) {
             out.push(Hit {
                 stmt: s.index,
                 span: s.view.span(0, 1),
-                message: "this statement may wait for a lock, but the file never sets lock_timeout before it".into(),
+                message: message.into(),
             });
             return;
         }

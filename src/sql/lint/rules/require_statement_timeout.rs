@@ -1,6 +1,6 @@
 //! require-statement-timeout (squawk's id; off by default, like require-lock-timeout)
 
-use crate::sql::lint::rules::require_lock_timeout::{possibly_slow, sets};
+use crate::sql::lint::rules::require_lock_timeout::unguarded;
 use crate::sql::lint::{Check, FileCtx, Hit, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -13,19 +13,12 @@ pub static RULE: Rule = Rule {
 
 /// Same statements as require-lock-timeout; reported once, at the first one.
 fn check(f: &FileCtx, out: &mut Vec<Hit>) {
-    for s in f.stmts {
-        if sets(s, "statement_timeout") {
-            return;
-        }
-        if possibly_slow(s) {
-            out.push(Hit {
-                stmt: s.index,
-                span: s.view.span(0, 1),
-                message: "this statement may run long, but the file never sets statement_timeout before it".into(),
-            });
-            return;
-        }
-    }
+    unguarded(
+        f,
+        "statement_timeout",
+        "this statement may run long, but the file never sets statement_timeout before it",
+        out,
+    );
 }
 
 #[cfg(test)]
