@@ -1,4 +1,5 @@
-//! GitHub REST client: PR comments (the living preview comment) and changed files.
+//! GitHub REST client: PR comments (the living preview comment), changed files, and
+//! review comments (`reviews.rs`).
 //! Base URL from `GITHUB_API_URL`, so GitHub Enterprise Server works unchanged.
 
 use crate::error::Result;
@@ -7,6 +8,9 @@ use crate::http::{HttpClient, HttpError, Method, Request, ReqwestTransport, Tran
 use crate::runtime::Runtime;
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+mod reviews;
+pub use reviews::{NewReviewComment, ReviewComment};
 
 const PER_PAGE: u32 = 100;
 /// GitHub stops listing a pull request's files at 3000.
@@ -27,6 +31,10 @@ pub struct ChangedFile {
     pub status: String,
     #[serde(default)]
     pub previous_filename: Option<String>,
+    /// The unified diff of the file (GitHub leaves it out for binary and very large
+    /// files): which lines a review comment may be on.
+    #[serde(default)]
+    pub patch: Option<String>,
 }
 
 pub struct GitHubClient<'a, H: Host, T: Transport = ReqwestTransport> {

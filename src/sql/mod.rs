@@ -27,6 +27,7 @@ pub mod api;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod fix;
 pub mod format;
 pub mod glob;
 pub mod ignore;

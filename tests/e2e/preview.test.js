@@ -56,7 +56,13 @@ async function checkout(files) {
 
 /** Tell the GitHub emulator which migration files PR `number` changes. */
 function prFiles(number, files) {
-  gh.setPullFiles(number, Object.keys(files).map((filename) => ({ filename, status: 'added' })));
+  gh.setPullFiles(number, Object.entries(files).map(([filename, text]) => ({ filename, status: 'added', patch: addedPatch(text) })));
+}
+
+/** The diff GitHub shows for a new file: every line added. */
+function addedPatch(text) {
+  const lines = text.replace(/\n$/, '').split('\n');
+  return `@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}`;
 }
 
 function preview({ ws, number, action = 'opened', headRef = 'feature/orders', headSha, merged = false, inputs = {}, env = {}, fork = false }) {
@@ -701,4 +707,54 @@ test('two preview steps in one job keep two comments (keyed by step id); a comme
   assert.equal(ours().length, 2);
   for (const c of ours()) assert.match(c.body, /deleted: the pull request was closed/);
   assert.deepEqual(ours().map((c) => c.body.match(/step=(\w+)/)[1]).sort(), ['preview_admin', 'preview_app']);
+});
+
+test('one-click fixes: a plain CREATE INDEX gets one review comment whose suggestion, applied, passes the lint; a second push adds none; a fixed finding is marked', async () => {
+  const number = 72;
+  const file = 'migrations/003_email_idx.sql';
+  const text = '-- logins look users up by email\nCREATE INDEX idx ON users (email);\n';
+  const ws = await checkout({ [file]: text });
+  prFiles(number, { [file]: text });
+  const r = await preview({ ws, number, headRef: 'feature/idx', headSha: 'd'.repeat(40) });
+  assert.equal(r.code, 0, log(r));
+  const comments = gh.reviewComments(number);
+  assert.equal(comments.length, 1, JSON.stringify(comments));
+  const [c] = comments;
+  assert.equal(c.path, file);
+  assert.equal(c.line, 2);
+  assert.equal(c.commit_id, 'd'.repeat(40));
+  const suggestion = c.body.match(/```suggestion\n([\s\S]*?)\n```/)[1];
+  assert.equal(suggestion, 'CREATE INDEX CONCURRENTLY idx ON users (email);');
+  assert.equal(gh.reviews(number).length, 1);
+  assert.equal(gh.reviews(number)[0].state, 'COMMENTED');
+  // Applied as GitHub applies it (the commented lines replaced), the file lints clean.
+  const lines = text.split('\n');
+  lines.splice(c.line - 1, 1, suggestion);
+  const { analyze } = require('../../dist/index.js');
+  const fixed = JSON.parse(analyze(JSON.stringify({ files: [{ path: file, text: lines.join('\n') }] })));
+  assert.deepEqual(fixed.analysis.files[0].findings.filter((f) => f.severity !== 'off').map((f) => f.rule), []);
+  assert.deepEqual(fixed.analysis.files[0].errors, []);
+
+  // The same file pushed again: no second review, no second comment.
+  const again = await preview({ ws, number, action: 'synchronize', headRef: 'feature/idx', headSha: 'e'.repeat(40) });
+  assert.equal(again.code, 0, log(again));
+  assert.equal(gh.reviewComments(number).length, 1);
+  assert.equal(gh.reviews(number).length, 1);
+
+  // The author applies the fix: the comment says it no longer applies; nothing new.
+  await ws.commit({ [file]: lines.join('\n') });
+  prFiles(number, { [file]: lines.join('\n') });
+  const fixedRun = await preview({ ws, number, action: 'synchronize', headRef: 'feature/idx', headSha: 'f'.repeat(40) });
+  assert.equal(fixedRun.code, 0, log(fixedRun));
+  assert.equal(gh.reviewComments(number).length, 1);
+  assert.match(gh.reviewComments(number)[0].body, /No longer applies/);
+
+  // suggestions: false posts none.
+  const other = 73;
+  const ws2 = await checkout({ [file]: text });
+  prFiles(other, { [file]: text });
+  const off = await preview({ ws: ws2, number: other, headRef: 'feature/idx2', inputs: { suggestions: 'false' } });
+  assert.equal(off.code, 0, log(off));
+  assert.deepEqual(gh.reviewComments(other), []);
+  assert.deepEqual(gh.validationErrors, []);
 });

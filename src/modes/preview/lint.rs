@@ -16,31 +16,36 @@ use crate::sql::format;
 use crate::sql::glob::Glob;
 use crate::sql::report::{self, MarkdownOptions};
 use crate::sql::{analyze, Analysis, Severity, SourceFile};
+use std::collections::HashMap;
 
 pub struct LintOutcome {
     pub analysis: Analysis,
     pub section: LintSection,
     /// Findings and errors that fail the step under `fail-on`.
     pub blocking: usize,
+    /// The linted files as read (the one-click fixes rewrite their lines).
+    pub sources: Vec<SourceFile>,
+    /// Each changed file's diff, when GitHub gave it: the lines a review comment may be on.
+    pub patches: HashMap<String, String>,
 }
 
-/// Paths (relative to the repository root) of the files the PR adds or modifies.
+/// Paths (relative to the repository root) of the files the PR adds or modifies, and
+/// their diffs when the GitHub API gave them.
 async fn changed_paths<H: Host>(
     rt: &Runtime<H>,
     gh: Option<&GitHubClient<'_, H>>,
     settings: &Settings,
     pr: &PullRequest,
-) -> Option<Vec<String>> {
+) -> Option<(Vec<String>, HashMap<String, String>)> {
     if let Some(gh) = gh {
         match gh.pull_request_files(pr.number).await {
             Ok(files) => {
-                return Some(
-                    files
-                        .into_iter()
-                        .filter(|f| f.status != "removed")
-                        .map(|f| f.filename)
-                        .collect(),
-                )
+                let files: Vec<_> = files.into_iter().filter(|f| f.status != "removed").collect();
+                let patches = files
+                    .iter()
+                    .filter_map(|f| Some((f.filename.clone(), f.patch.clone()?)))
+                    .collect();
+                return Some((files.into_iter().map(|f| f.filename).collect(), patches));
             }
             Err(e) => rt.warning(&format!(
                 "could not list the pull request's files through the GitHub API ({e}); trying the local git history"
@@ -68,11 +73,13 @@ async fn changed_paths<H: Host>(
         .await
         .ok()?;
     out.success().then(|| {
-        out.stdout
+        let paths = out
+            .stdout
             .split('\0')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
-            .collect()
+            .collect();
+        (paths, HashMap::new())
     })
 }
 
@@ -205,7 +212,7 @@ pub async fn run<H: Host>(
     settings: &Settings,
     pr: &PullRequest,
 ) -> Result<Option<LintOutcome>> {
-    let Some(changed) = changed_paths(rt, gh, settings, pr).await else {
+    let Some((changed, patches)) = changed_paths(rt, gh, settings, pr).await else {
         rt.warning("Lint skipped: the PR's changed files are unknown (no `github-token` and no git history in the checkout)");
         return Ok(None);
     };
@@ -261,6 +268,8 @@ pub async fn run<H: Host>(
         analysis,
         section,
         blocking,
+        sources: files,
+        patches,
     }))
 }
 

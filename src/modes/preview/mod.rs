@@ -19,6 +19,7 @@ pub mod migrations;
 pub mod naming;
 pub mod schema_diff;
 pub mod settings;
+pub mod suggest;
 pub mod upsert;
 
 use crate::error::{Error, Result};
@@ -247,6 +248,9 @@ async fn open<H: Host>(
             .as_ref()
             .is_some_and(|d| !d.trim().is_empty());
     publish(rt, gh, settings, pr, &data, worth_a_comment, listed).await;
+    if let (true, Some(gh), Some(lint)) = (settings.suggestions, gh, lint.as_ref()) {
+        suggest::publish(rt, gh, settings, pr, lint).await;
+    }
     rt.output(
         "lint_findings",
         &lint::findings_json(lint.as_ref().map(|l| &l.analysis)),

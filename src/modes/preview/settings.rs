@@ -52,6 +52,8 @@ pub struct Settings {
     pub get_data_api_url: bool,
     /// `comment: always`, or only when the PR touches migrations or the schema differs
     /// (`on-change`, the default; an existing comment is always kept up to date).
+    /// One-click fixes of lint findings as review comments with suggestion blocks.
+    pub suggestions: bool,
     pub comment_always: bool,
     pub role: Option<String>,
     pub database: Option<String>,
@@ -198,6 +200,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         prisma: inputs.bool("prisma", false)?,
         get_auth_url: inputs.bool("get_auth_url", false)?,
         get_data_api_url: inputs.bool("get_data_api_url", false)?,
+        suggestions: inputs.bool("suggestions", true)?,
         comment_always: inputs.choice("comment", &["on-change", "always"], "on-change")?
             == "always",
         role: inputs.optional("role"),

@@ -90,6 +90,9 @@ async function startGitHubEmulator({
 } = {}) {
   const state = {
     comments: new Map(), // id -> stored comment
+    reviews: [], // stored reviews, oldest first
+    reviewComments: new Map(), // id -> stored review comment
+    nextReviewId: 80000001,
     nextCommentId: 2000000001,
     pullFiles: new Map(), // pr number -> [file spec]
     pulls: new Set(), // numbers known to be PRs (comment html_url uses /pull/)
@@ -121,6 +124,9 @@ async function startGitHubEmulator({
     ['PATCH', /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/, updateComment],
     ['DELETE', /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/, deleteComment],
     ['GET', /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/files$/, listPullFiles],
+    ['POST', /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/reviews$/, createReview],
+    ['GET', /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments$/, listReviewComments],
+    ['PATCH', /^\/repos\/([^/]+)\/([^/]+)\/pulls\/comments\/(\d+)$/, updateReviewComment],
     ['GET', /^\/repos\/([^/]+)\/([^/]+)\/compare\/(.+)$/, compare],
     ['GET', /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/jobs$/, listJobs],
   ];
@@ -197,6 +203,70 @@ async function startGitHubEmulator({
     const files = state.pullFiles.get(n).slice(0, MAX_PR_FILES).map((f) => R.diffEntry(repo, headSha, f));
     const page = paginate(files, url);
     return { status: 200, body: page.items, headers: page.link ? { link: page.link } : {} };
+  }
+
+  // Reviews (docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request): a
+  // comment's `line` (and `start_line`) must be lines of the PR's diff on the side given,
+  // else GitHub refuses the whole review with 422 "Pull request review thread line must be
+  // part of the diff"; a multi-line comment needs start_line < line.
+  function diffLines(n, path) {
+    const f = (state.pullFiles.get(n) || []).find((x) => x.filename === path);
+    if (!f) return null;
+    const patch = R.diffEntry(repo, R.sha1('pr-head', n), f).patch || '';
+    const lines = new Set();
+    let next = 0;
+    for (const l of patch.split('\n')) {
+      const h = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(l);
+      if (h) next = Number(h[1]);
+      else if (l.startsWith('+') || l.startsWith(' ')) lines.add(next++);
+    }
+    return { lines, hunk: patch };
+  }
+
+  function createReview({ params, body }) {
+    const n = Number(params[3]);
+    if (!state.pulls.has(n)) throw notFound();
+    const docs = 'https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request';
+    const unprocessable = (why) => new HttpError(422, R.errorBody(422, 'Unprocessable Entity', docs, { errors: [why] }));
+    if ((body.event === 'COMMENT' || body.event === 'REQUEST_CHANGES') && !body.body && !(body.comments || []).length) {
+      throw unprocessable('Review body is required for this event');
+    }
+    const checked = (body.comments || []).map((c) => {
+      if (c.position !== undefined) throw unprocessable('the emulator models line-based comments only');
+      const diff = diffLines(n, c.path);
+      if (!diff) throw unprocessable('Path could not be resolved');
+      if ((c.side && c.side !== 'RIGHT') || (c.start_side && c.start_side !== 'RIGHT')) throw unprocessable('the emulator models RIGHT-side comments only');
+      const first = c.start_line === undefined ? c.line : c.start_line;
+      if (first >= c.line && c.start_line !== undefined) throw unprocessable('start_line must precede the end line');
+      for (let l = first; l <= c.line; l++) {
+        if (!diff.lines.has(l)) throw unprocessable('Pull request review thread line must be part of the diff');
+      }
+      return { ...c, diffHunk: diff.hunk };
+    });
+    const at = tick();
+    const r = { id: state.nextReviewId++, pr: n, user, body: body.body || '', state: body.event === 'COMMENT' ? 'COMMENTED' : body.event === 'APPROVE' ? 'APPROVED' : body.event ? 'CHANGES_REQUESTED' : 'PENDING', commitId: body.commit_id || R.sha1('pr-head', n), submitted: at };
+    state.reviews.push(r);
+    for (const c of checked) {
+      const id = state.nextCommentId++;
+      state.reviewComments.set(id, { id, pr: n, reviewId: r.id, user, body: c.body, path: c.path, line: c.line, startLine: c.start_line, diffHunk: c.diffHunk, commitId: r.commitId, created: at, updated: at });
+    }
+    return { status: 200, body: R.review(baseUrl, repo, r) };
+  }
+
+  function listReviewComments({ params, url }) {
+    const n = Number(params[3]);
+    if (!state.pulls.has(n)) throw notFound();
+    const list = [...state.reviewComments.values()].filter((c) => c.pr === n).sort((a, b) => a.id - b.id);
+    const page = paginate(list, url);
+    return { status: 200, body: page.items.map((c) => R.reviewComment(baseUrl, repo, c)), headers: page.link ? { link: page.link } : {} };
+  }
+
+  function updateReviewComment({ params, body }) {
+    const c = state.reviewComments.get(Number(params[3]));
+    if (!c) throw notFound();
+    c.body = commentBodyFrom(body, 'https://docs.github.com/rest/pulls/comments#update-a-review-comment-for-a-pull-request');
+    c.updated = tick();
+    return { status: 200, body: R.reviewComment(baseUrl, repo, c) };
   }
 
   function compare({ params, url }) {
@@ -419,6 +489,14 @@ async function startGitHubEmulator({
     comments(issueNumber) {
       return [...state.comments.values()].filter((c) => c.issue === Number(issueNumber)).sort((a, b) => a.id - b.id).map(render);
     },
+    /** Review comments of PR `number`, oldest first, in the API's shape. */
+    reviewComments(number) {
+      return [...state.reviewComments.values()].filter((c) => c.pr === Number(number)).sort((a, b) => a.id - b.id).map((c) => R.reviewComment(baseUrl, repo, c));
+    },
+    /** Reviews of PR `number`, oldest first. */
+    reviews(number) {
+      return state.reviews.filter((r) => r.pr === Number(number)).map((r) => R.review(baseUrl, repo, r));
+    },
     /** Current comments of every issue/PR. */
     allComments() {
       return [...state.comments.values()].sort((a, b) => a.id - b.id).map((c) => ({ issue_number: c.issue, ...render(c) }));
@@ -427,8 +505,9 @@ async function startGitHubEmulator({
     commentBodiesEverWritten() {
       const bodies = [];
       for (const r of requests) {
-        if ((r.method === 'POST' || r.method === 'PATCH') && /\/issues\/(\d+\/)?comments/.test(r.path) && r.requestBody && typeof r.requestBody.body === 'string') {
-          bodies.push({ where: `${r.method} ${r.path}`, body: r.requestBody.body });
+        if ((r.method === 'POST' || r.method === 'PATCH') && /\/(issues|pulls)\/(\d+\/)?(comments|reviews)/.test(r.path) && r.requestBody) {
+          if (typeof r.requestBody.body === 'string') bodies.push({ where: `${r.method} ${r.path}`, body: r.requestBody.body });
+          for (const c of r.requestBody.comments || []) if (typeof c.body === 'string') bodies.push({ where: `${r.method} ${r.path} (review comment on ${c.path})`, body: c.body });
         }
       }
       return bodies;

@@ -61,6 +61,57 @@ function issueComment(api, repo, stored) {
   };
 }
 
+/** pull-request-review-comment, as pulls/{n}/comments lists them. */
+function reviewComment(api, repo, c) {
+  const url = `${api}/repos/${repo}/pulls/comments/${c.id}`;
+  const html = `${WEB}/${repo}/pull/${c.pr}#discussion_r${c.id}`;
+  const pr = `${api}/repos/${repo}/pulls/${c.pr}`;
+  return {
+    url,
+    pull_request_review_id: c.reviewId,
+    id: c.id,
+    node_id: nodeId('PRRC', c.id),
+    diff_hunk: c.diffHunk,
+    path: c.path,
+    commit_id: c.commitId,
+    original_commit_id: c.commitId,
+    user: simpleUser(api, c.user),
+    body: c.body,
+    created_at: c.created,
+    updated_at: c.updated,
+    html_url: html,
+    pull_request_url: pr,
+    author_association: c.user.type === 'Bot' ? 'NONE' : 'MEMBER',
+    _links: { self: { href: url }, html: { href: html }, pull_request: { href: pr } },
+    start_line: c.startLine === undefined ? null : c.startLine,
+    original_start_line: c.startLine === undefined ? null : c.startLine,
+    start_side: c.startLine === undefined ? null : 'RIGHT',
+    line: c.line,
+    original_line: c.line,
+    side: 'RIGHT',
+    subject_type: 'line',
+  };
+}
+
+/** pull-request-review, as creating a review answers. */
+function review(api, repo, r) {
+  const html = `${WEB}/${repo}/pull/${r.pr}#pullrequestreview-${r.id}`;
+  const pr = `${api}/repos/${repo}/pulls/${r.pr}`;
+  return {
+    id: r.id,
+    node_id: nodeId('PRR', r.id),
+    user: simpleUser(api, r.user),
+    body: r.body,
+    state: r.state,
+    html_url: html,
+    pull_request_url: pr,
+    _links: { html: { href: html }, pull_request: { href: pr } },
+    submitted_at: r.submitted,
+    commit_id: r.commitId,
+    author_association: r.user.type === 'Bot' ? 'NONE' : 'MEMBER',
+  };
+}
+
 /** diff-entry, as in pulls/{n}/files and compare. */
 function diffEntry(repo, headSha, f) {
   const status = f.status || 'modified';
@@ -148,4 +199,4 @@ function errorBody(status, message, documentationUrl = 'https://docs.github.com/
   return { message, ...extra, documentation_url: documentationUrl, status: String(status) };
 }
 
-module.exports = { simpleUser, ACTIONS_BOT, issueComment, diffEntry, commit, job, errorBody, sha1 };
+module.exports = { simpleUser, ACTIONS_BOT, issueComment, reviewComment, review, diffEntry, commit, job, errorBody, sha1 };
