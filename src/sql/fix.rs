@@ -127,6 +127,12 @@ fn fix(finding: &Finding, stmt: &Statement, text: &str) -> Option<(String, Strin
             ))
         }
         "prefer-robust-stmts" => robust(sql),
+        // The first statement that may wait is where the file needs the setting; 5 s is
+        // the value the rule's help suggests, a reviewer can change it in the suggestion.
+        "require-lock-timeout" => Some((
+            format!("SET lock_timeout = '5s';\n{sql}"),
+            "set lock_timeout before the first statement that may wait for a lock".into(),
+        )),
         _ => None,
     }
 }
