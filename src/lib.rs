@@ -7,7 +7,7 @@
 //! - `http`     — one transport and retry policy for both APIs
 //! - `neon`, `github` — API clients
 //! - `sql`      — migration analysis: split, validate, plan, lint, report (pure)
-//! - `modes`    — preview, migrate, sync
+//! - `modes`    — preview, migrate, sync, dev
 //! - `pg`       — shared Postgres client concerns (connection errors)
 //! - `url`, `time` — small pure helpers
 

@@ -1,6 +1,7 @@
-//! The three modes. `run` reads `mode`, checks the inputs that mode requires (before any
+//! The modes. `run` reads `mode`, checks the inputs that mode requires (before any
 //! network call), and hands over.
 
+pub mod dev;
 pub mod migrate;
 pub mod preview;
 pub mod sync;
@@ -10,13 +11,14 @@ use crate::host::Host;
 use crate::inputs::Inputs;
 use crate::runtime::Runtime;
 
-pub const MODES: [&str; 3] = ["preview", "migrate", "sync"];
+pub const MODES: [&str; 4] = ["preview", "migrate", "sync", "dev"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Preview,
     Migrate,
     Sync,
+    Dev,
 }
 
 pub fn mode<H: Host>(host: &H) -> Result<Mode> {
@@ -25,6 +27,7 @@ pub fn mode<H: Host>(host: &H) -> Result<Mode> {
         "preview" => Ok(Mode::Preview),
         "migrate" => Ok(Mode::Migrate),
         "sync" => Ok(Mode::Sync),
+        "dev" => Ok(Mode::Dev),
         "" => Err(Error::input(
             "mode",
             format!("is required: set `mode:` to one of {}", MODES.join(", ")),
@@ -63,6 +66,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
         Mode::Preview => preview::run(rt).await,
         Mode::Migrate => migrate::run(rt).await,
         Mode::Sync => sync::run(rt).await,
+        Mode::Dev => dev::run(rt).await,
     }
 }
 

@@ -383,6 +383,14 @@ impl<'a, H: Host, T: Transport> NeonClient<'a, H, T> {
         Self::field(&v, "endpoints")
     }
 
+    /// Every endpoint of the project (one call instead of one per branch).
+    pub async fn list_endpoints(&self) -> Result<Vec<Endpoint>> {
+        let v = self
+            .call(Method::Get, self.project_path("/endpoints"), None)
+            .await?;
+        Self::field(&v, "endpoints")
+    }
+
     pub async fn databases(&self, branch_id: &str) -> Result<Vec<Database>> {
         let v = self
             .call(

@@ -11,12 +11,15 @@ pub struct Branch {
     pub project_id: String,
     pub parent_id: Option<String>,
     pub default: bool,
+    pub protected: bool,
     pub current_state: String,
     pub created_at: String,
     pub expires_at: Option<String>,
     /// "A timestamp indicating when the branch was last reset" (spec: Branch.last_reset_at):
     /// set by every restore onto the branch.
     pub last_reset_at: Option<String>,
+    /// "The logical size of the branch, in bytes" (spec: Branch.logical_size).
+    pub logical_size: Option<u64>,
 }
 
 /// The branches whose parent is `id`.
@@ -35,6 +38,9 @@ pub struct Endpoint {
     #[serde(rename = "type")]
     pub kind: String,
     pub current_state: String,
+    /// "When the compute endpoint was last active" (spec: Endpoint.last_active): how dev
+    /// mode tells a compute someone is using from an idle one.
+    pub last_active: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

@@ -220,7 +220,7 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
 }
 
 /// `suspend-timeout` in seconds; Neon accepts -1 (never) and 0 (the project default) too.
-fn suspend_seconds(raw: &str) -> Result<i64> {
+pub(crate) fn suspend_seconds(raw: &str) -> Result<i64> {
     if let Ok(n @ (-1 | 0)) = raw.trim().parse::<i64>() {
         return Ok(n);
     }

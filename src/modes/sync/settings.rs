@@ -66,6 +66,8 @@ pub struct Settings {
     pub skip_missing_extensions: bool,
     /// `large-objects: copy` (true) or `skip`.
     pub large_objects: bool,
+    /// `refresh-dev-branches`: dev branches to reset onto the fresh twin after the swap.
+    pub refresh_dev_branches: Option<crate::modes::dev::settings::RefreshOptions>,
 }
 
 /// The default fast path, chosen by measurement (bench/sync): see README.
@@ -154,6 +156,12 @@ pub fn read<H: Host>(host: &H) -> Result<Settings> {
         },
         skip_missing_extensions: inputs.bool("skip-missing-extensions", false)?,
         large_objects: inputs.choice("large-objects", &["copy", "skip"], "copy")? == "copy",
+        refresh_dev_branches: match inputs.optional("refresh-dev-branches") {
+            Some(pattern) => Some(crate::modes::dev::settings::refresh_options(
+                &inputs, pattern,
+            )?),
+            None => None,
+        },
     })
 }
 

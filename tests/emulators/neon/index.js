@@ -178,6 +178,27 @@ async function startOn(pg, pgVersion, { apiKey = `neon-emu-${crypto.randomBytes(
       },
       /** The next operation of `action` (any when omitted) fails, stays `failed` for failedMs, then is retried and finishes. */
       failNextOperation(opts) { ctx.ops.failOnce(opts); },
+      /**
+       * Test control: make a branch look used or idle. `lastActive` (ms or Date) sets its
+       * read_write compute's `last_active` (spec: Endpoint.last_active), `computeState`
+       * its `current_state` ('active' | 'idle', spec: EndpointState), `createdAt` the
+       * branch's `created_at`. Neon sets these from real use; the emulator's computes
+       * never suspend, so tests say what a day of use would have left.
+       */
+      setActivity(branchId, { lastActive, computeState, createdAt } = {}) {
+        const b = ctx.state.branches.get(branchId);
+        if (!b) throw new Error(`no branch ${branchId}`);
+        ctx.ops.refresh();
+        const ms = (t) => (t instanceof Date ? t.getTime() : t);
+        if (createdAt !== undefined) b.createdAt = ms(createdAt);
+        for (const e of ctx.state.branchEndpoints(branchId).filter((x) => x.type === 'read_write')) {
+          if (lastActive !== undefined) e.lastActive = ms(lastActive);
+          if (computeState !== undefined) {
+            if (!['active', 'idle'].includes(computeState)) throw new Error(`computeState must be 'active' or 'idle', not ${computeState}`);
+            e.currentState = computeState;
+          }
+        }
+      },
       /** The role password (what reveal_password returns). */
       password(role = ROLE_NAME) { return ctx.state.rolePasswords.get(role); },
       /** Physical Postgres database behind a branch's logical database. */

@@ -86,7 +86,7 @@ function scheduleStart(ctx, endpoint, now) {
     endpointId: endpoint.id,
     durationMs: ctx.options.computeStartMs,
     now,
-    onFinish: (t) => { endpoint.currentState = 'active'; endpoint.startedAt = t; endpoint.updatedAt = t; },
+    onFinish: (t) => { endpoint.currentState = 'active'; endpoint.startedAt = t; endpoint.updatedAt = t; endpoint.lastActive = undefined; },
   });
 }
 

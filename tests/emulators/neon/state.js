@@ -231,6 +231,8 @@ class ProjectState {
     };
     if (e.currentState !== 'active') v.pending_state = 'active';
     if (e.startedAt) { v.started_at = iso(e.startedAt); v.last_active = iso(e.startedAt); }
+    // Test control `neon.setActivity` (README): when the compute was last used.
+    if (e.lastActive) v.last_active = iso(e.lastActive);
     return v;
   }
 

@@ -54,6 +54,20 @@ impl<H: Host> Job<'_, H> {
                     };
                     rt.info(&format!("Twin {}: parent is now {parent}", twin.name));
                 }
+                // Before tidying: the dev branches Neon moved to the backup hang below the
+                // twin again once reset, so pruning sees the backup as it really is.
+                if let Some(opts) = &self.s.refresh_dev_branches {
+                    match crate::modes::dev::refresh::refresh_all(rt, neon, opts).await {
+                        Ok(rows) if !rows.is_empty() => {
+                            rt.summary(&crate::modes::dev::refresh::render(&rows))
+                        }
+                        Ok(_) => {}
+                        Err(e) => rt.warning(&format!(
+                            "The twin is refreshed, but refreshing the dev branches failed: {}",
+                            rt.scrub(&e.to_string())
+                        )),
+                    }
+                }
                 let tidy = neon_tidy(rt, neon, twin, branch, &outcome, self.s.keep_backups).await;
                 match (&outcome.preserved, &tidy.previous) {
                     (Some(b), _) => rt.info(&format!(
