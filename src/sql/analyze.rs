@@ -29,6 +29,18 @@ pub struct SourceFile {
     pub format: Option<MigrationFormat>,
 }
 
+impl SourceFile {
+    /// A file known only by its path and text (the format is detected from them).
+    pub fn new(path: &str, text: &str) -> SourceFile {
+        SourceFile {
+            path: path.to_string(),
+            bytes: text.as_bytes().to_vec(),
+            metadata: None,
+            format: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub rule: &'static str,

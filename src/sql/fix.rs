@@ -83,15 +83,7 @@ pub fn suggestions(file: &FileAnalysis, text: &str, cfg: &LintConfig) -> Vec<Sug
 /// The fixed file still parses, has no finding of `rule`, and no new finding at or after
 /// the fixed statement's line that the original did not have.
 fn passes(original: &FileAnalysis, fixed: &str, cfg: &LintConfig, rule: &str, line: u32) -> bool {
-    let again = analyze(
-        &[SourceFile {
-            path: original.path.clone(),
-            bytes: fixed.as_bytes().to_vec(),
-            metadata: None,
-            format: None,
-        }],
-        cfg,
-    );
+    let again = analyze(&[SourceFile::new(&original.path, fixed)], cfg);
     let Some(f) = again.files.first() else {
         return false;
     };
@@ -256,15 +248,7 @@ mod tests {
     use super::*;
 
     fn fixes(path: &str, sql: &str, cfg: &LintConfig) -> Vec<Suggestion> {
-        let a = analyze(
-            &[SourceFile {
-                path: path.into(),
-                bytes: sql.as_bytes().to_vec(),
-                metadata: None,
-                format: None,
-            }],
-            cfg,
-        );
+        let a = analyze(&[SourceFile::new(path, sql)], cfg);
         suggestions(&a.files[0], sql, cfg)
     }
 

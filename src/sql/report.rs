@@ -339,15 +339,7 @@ mod tests {
     use crate::sql::{analyze, LintConfig, SourceFile};
 
     fn run(path: &str, sql: &str) -> Analysis {
-        analyze(
-            &[SourceFile {
-                path: path.into(),
-                bytes: sql.as_bytes().to_vec(),
-                metadata: None,
-                format: None,
-            }],
-            &LintConfig::default(),
-        )
+        analyze(&[SourceFile::new(path, sql)], &LintConfig::default())
     }
 
     #[test]

@@ -977,15 +977,7 @@ mod tests {
     #[test]
     fn failing_line_uses_the_server_position() {
         let text = "create table a (id int);\n\nalter table a\n  add column b int,\n  add column nosuch_type_col nosuch;\n";
-        let a = analyze(
-            &[SourceFile {
-                path: "m/1.sql".into(),
-                bytes: text.as_bytes().to_vec(),
-                metadata: None,
-                format: None,
-            }],
-            &Default::default(),
-        );
+        let a = analyze(&[SourceFile::new("m/1.sql", text)], &Default::default());
         let e = PsqlError {
             position_line: Some(3),
             position_text: Some("add column nosuch_type_col nosuch;".into()),

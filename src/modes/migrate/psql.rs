@@ -730,15 +730,7 @@ mod tests {
     use crate::sql::{analyze, LintConfig, SourceFile};
 
     fn statements(sql: &str) -> Vec<Statement> {
-        let a = analyze(
-            &[SourceFile {
-                path: "m/1.sql".into(),
-                bytes: sql.as_bytes().to_vec(),
-                metadata: None,
-                format: None,
-            }],
-            &LintConfig::default(),
-        );
+        let a = analyze(&[SourceFile::new("m/1.sql", sql)], &LintConfig::default());
         a.files[0].statements.clone()
     }
 

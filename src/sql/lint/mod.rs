@@ -114,15 +114,7 @@ pub mod testing {
     }
 
     pub fn findings_cfg(rule: &Rule, cfg: &LintConfig, path: &str, sql: &str) -> Vec<String> {
-        let a = analyze(
-            &[SourceFile {
-                path: path.into(),
-                bytes: sql.as_bytes().to_vec(),
-                metadata: None,
-                format: None,
-            }],
-            cfg,
-        );
+        let a = analyze(&[SourceFile::new(path, sql)], cfg);
         let f = &a.files[0];
         assert!(f.errors.is_empty(), "{:?}", f.errors);
         f.findings
