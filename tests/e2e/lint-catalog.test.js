@@ -62,7 +62,7 @@ test('a default calling a function VOLATILE on the branch is flagged, with the t
   assert.match(f.message, /table public\.t: [\d.]+ (bytes|kB), ~10 rows in the branch's catalog/);
   // The same words reach the PR comment.
   const [c] = gh.comments(41);
-  assert.match(c.body, /my_fn\(\) is VOLATILE/);
+  assert.match(c.body, /my\\?_fn\(\) is VOLATILE/); // Markdown escapes the _
   assert.match(r.stdout, /judged with the branch's catalog/);
 });
 
