@@ -6,6 +6,10 @@
 //! cargo run --profile lintbench --example lint_bench -- [corpus-dir] [N]
 //!     [--list]   print the benchmarked file paths instead (for squawk)
 //!     [--json]   also print one JSON line with the totals
+//!     [--all-rules]  every rule on (the opt-in ones at warning), as squawk is
+//!                    run beside it; default: the default config
+//!     [--all-rules-config]  print that config in the `lint` input format (for
+//!                    the dist bench) and exit
 
 use std::fs;
 use std::path::PathBuf;
@@ -20,6 +24,18 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let list = args.iter().any(|a| a == "--list");
     let json = args.iter().any(|a| a == "--json");
+    let all_rules = args.iter().any(|a| a == "--all-rules");
+    // The opt-in rules turned on: the `lint` input that makes every rule run.
+    let all_input: String = neon_gitops::sql::lint::all()
+        .iter()
+        .filter(|r| r.default == neon_gitops::sql::Severity::Off)
+        .map(|r| format!("{}=warning", r.id))
+        .collect::<Vec<_>>()
+        .join(",");
+    if args.iter().any(|a| a == "--all-rules-config") {
+        println!("{all_input}");
+        return;
+    }
     let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let root = PathBuf::from(pos.first().map_or("../shared/corpus", |s| s.as_str()));
     let n: usize = pos.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
@@ -46,7 +62,11 @@ fn main() {
         return;
     }
 
-    let cfg = LintConfig::default();
+    let cfg = if all_rules {
+        LintConfig::from_input(&all_input).expect("every rule id is valid")
+    } else {
+        LintConfig::default()
+    };
     println!(
         "{:<30} {:>6} {:>10} {:>7} {:>7} {:>7} {:>9}",
         "project", "files", "bytes", "stmts", "parsed", "%", "findings"
