@@ -108,17 +108,19 @@ pub enum Parse {
 }
 
 pub fn analyze_with(files: &[SourceFile], config: &LintConfig, parse: Parse) -> Analysis {
-    analyze_inner(files, config, parse, None)
+    analyze_full(files, config, parse, None)
 }
 
 /// [`analyze`], judged with a database's catalog: a default's volatility is what
 /// `pg_proc` says (not our list of built-ins), and findings about rewriting or
 /// locking a table say how big the table is.
 pub fn analyze_judged(files: &[SourceFile], config: &LintConfig, catalog: &Catalog) -> Analysis {
-    analyze_inner(files, config, Parse::Yes, Some(catalog))
+    analyze_full(files, config, Parse::Yes, Some(catalog))
 }
 
-fn analyze_inner(
+/// Everything said: whether sqlparser reads each statement, and the catalog to
+/// judge with when there is one.
+pub fn analyze_full(
     files: &[SourceFile],
     config: &LintConfig,
     parse: Parse,

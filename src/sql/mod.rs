@@ -45,8 +45,8 @@ pub mod transaction;
 pub mod words;
 
 pub use analyze::{
-    analyze, analyze_judged, analyze_with, Analysis, FileAnalysis, Finding, Parse, SourceFile,
-    Totals,
+    analyze, analyze_full, analyze_judged, analyze_with, Analysis, FileAnalysis, Finding, Parse,
+    SourceFile, Totals,
 };
 pub use api::analyze_json;
 pub use catalog::Catalog;

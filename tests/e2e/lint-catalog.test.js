@@ -9,7 +9,8 @@ const assert = require('node:assert/strict');
 const { startPostgres } = require('../support/postgres');
 const { startNeonEmulator } = require('../emulators/neon');
 const { startGitHubEmulator } = require('../emulators/github');
-const { runPreview } = require('../support/action-runs');
+const { runPreview, neonInputs } = require('../support/action-runs');
+const h = require('./migrate-helpers');
 const { makeWorkspace } = require('../support/workspace');
 
 let pg;
@@ -80,4 +81,22 @@ test('a function the PR creates itself is judged by its own CREATE FUNCTION', as
   const flagged = volatileDefault(findings);
   assert.equal(flagged.length, 1, JSON.stringify(findings));
   assert.match(flagged[0].message, /this PR's own CREATE FUNCTION: pr_rand\(\) is VOLATILE/);
+});
+
+test('migrate with a rehearsal judges with production\'s catalog; without one, unknown functions count as volatile', async () => {
+  const db = await h.newDatabase(pg);
+  await db.psql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10); ANALYZE t;
+    CREATE FUNCTION my_fn() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 42';`);
+  const { ws, event } = await h.mergedPr({}, ADD);
+  workspaces.push(ws);
+  const lintOf = (r) => r.annotations.find((a) => a.properties.title === 'adding-field-with-volatile-default');
+  // dry-run: judged, not applied, so both runs see the same production.
+  const plain = await h.migrate({ ws, db, event, inputs: { 'dry-run': 'true' } });
+  assert.equal(plain.code, 0, h.describeRun(plain));
+  assert.match(lintOf(plain)?.message ?? '', /judged without a catalog: unknown function my_fn\(\) counts as volatile/, h.describeRun(plain));
+  const rehearsed = await h.migrate({ ws, db, event, inputs: { 'dry-run': 'true', 'rehearse-on-branch': 'main', ...neonInputs(neon) } });
+  assert.equal(rehearsed.code, 0, h.describeRun(rehearsed));
+  const m = lintOf(rehearsed)?.message ?? '';
+  assert.match(m, /judged with production's catalog: my_fn\(\) is VOLATILE/, h.describeRun(rehearsed));
+  assert.match(m, /table public\.t: [\d.]+ (bytes|kB), ~10 rows in production's catalog/);
 });
