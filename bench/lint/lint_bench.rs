@@ -8,6 +8,8 @@
 //!     [--json]   also print one JSON line with the totals
 //!     [--all-rules]  every rule on (the opt-in ones at warning), as squawk is
 //!                    run beside it; default: the default config
+//!     [--parts]  also time what the wasm entry adds after the analysis
+//!                (Markdown, annotations, the analysis as JSON), per pass
 //!     [--all-rules-config]  print that config in the `lint` input format (for
 //!                    the dist bench) and exit
 
@@ -114,6 +116,26 @@ fn main() {
     let mbps = bytes as f64 / 1e6 / secs;
     let sps = stmts as f64 / secs;
     println!("\nneon-gitops native: {files} files, {:.2} MB, {n} passes, {:.1} ms/pass: {mbps:.1} MB/s, {sps:.0} statements/s", bytes as f64 / 1e6, secs * 1e3);
+    if args.iter().any(|a| a == "--parts") {
+        use neon_gitops::sql::report;
+        let analyses: Vec<_> = inputs.iter().map(|(_, src)| analyze(src, &cfg)).collect();
+        let time = |what: &str, f: &dyn Fn(&neon_gitops::sql::Analysis) -> usize| {
+            let start = Instant::now();
+            let mut out = 0;
+            for _ in 0..n {
+                out = analyses.iter().map(|a| std::hint::black_box(f(a))).sum();
+            }
+            let ms = start.elapsed().as_secs_f64() * 1e3 / n as f64;
+            println!("  {what:<12} {ms:>8.1} ms/pass, {:.1} MB", out as f64 / 1e6);
+        };
+        time("markdown", &|a| {
+            report::markdown(a, &Default::default()).len()
+        });
+        time("annotations", &|a| {
+            report::annotations(a).iter().map(String::len).sum()
+        });
+        time("json", &|a| serde_json::to_string(a).unwrap().len());
+    }
     if json {
         println!(
             "{}",
