@@ -11,6 +11,7 @@
 //   --json   also print one JSON line with the totals
 //   --list FILE   benchmark exactly the files listed in FILE (one path a line,
 //                 as `lint_bench --list` prints them) instead of walking the corpus
+//   --config STR  the `lint` input to run with (default: the default config)
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -20,7 +21,9 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const listAt = args.indexOf('--list');
 const listFile = listAt >= 0 ? args[listAt + 1] : null;
-const pos = args.filter((a, i) => !a.startsWith('--') && !(listAt >= 0 && i === listAt + 1));
+const configAt = args.indexOf('--config');
+const config = configAt >= 0 ? args[configAt + 1] : '';
+const pos = args.filter((a, i) => !a.startsWith('--') && !(listAt >= 0 && i === listAt + 1) && !(configAt >= 0 && i === configAt + 1));
 const corpus = path.resolve(pos[0] || path.join(root, '../shared/corpus'));
 const n = Number(pos[1]) || 5;
 
@@ -42,6 +45,7 @@ const { analyze } = require(path.join(root, 'dist/index.js'));
 const inputs = projects.map((dir) => {
   const files = listed ? listed.filter((f) => f.startsWith(dir + path.sep)) : sqlFiles(dir, []);
   const request = {
+    config,
     files: files.map((f) => {
       const bytes = fs.readFileSync(f);
       let metadata;

@@ -6,6 +6,12 @@
 //! cargo run --profile lintbench --example lint_bench -- [corpus-dir] [N]
 //!     [--list]   print the benchmarked file paths instead (for squawk)
 //!     [--json]   also print one JSON line with the totals
+//!     [--all-rules]  every rule on (the opt-in ones at warning), as squawk is
+//!                    run beside it; default: the default config
+//!     [--parts]  also time what the wasm entry adds after the analysis
+//!                (Markdown, annotations, the analysis as JSON), per pass
+//!     [--all-rules-config]  print that config in the `lint` input format (for
+//!                    the dist bench) and exit
 
 use std::fs;
 use std::path::PathBuf;
@@ -20,6 +26,18 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let list = args.iter().any(|a| a == "--list");
     let json = args.iter().any(|a| a == "--json");
+    let all_rules = args.iter().any(|a| a == "--all-rules");
+    // The opt-in rules turned on: the `lint` input that makes every rule run.
+    let all_input: String = neon_gitops::sql::lint::all()
+        .iter()
+        .filter(|r| r.default == neon_gitops::sql::Severity::Off)
+        .map(|r| format!("{}=warning", r.id))
+        .collect::<Vec<_>>()
+        .join(",");
+    if args.iter().any(|a| a == "--all-rules-config") {
+        println!("{all_input}");
+        return;
+    }
     let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let root = PathBuf::from(pos.first().map_or("../shared/corpus", |s| s.as_str()));
     let n: usize = pos.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
@@ -46,7 +64,11 @@ fn main() {
         return;
     }
 
-    let cfg = LintConfig::default();
+    let cfg = if all_rules {
+        LintConfig::from_input(&all_input).expect("every rule id is valid")
+    } else {
+        LintConfig::default()
+    };
     println!(
         "{:<30} {:>6} {:>10} {:>7} {:>7} {:>7} {:>9}",
         "project", "files", "bytes", "stmts", "parsed", "%", "findings"
@@ -94,6 +116,26 @@ fn main() {
     let mbps = bytes as f64 / 1e6 / secs;
     let sps = stmts as f64 / secs;
     println!("\nneon-gitops native: {files} files, {:.2} MB, {n} passes, {:.1} ms/pass: {mbps:.1} MB/s, {sps:.0} statements/s", bytes as f64 / 1e6, secs * 1e3);
+    if args.iter().any(|a| a == "--parts") {
+        use neon_gitops::sql::report;
+        let analyses: Vec<_> = inputs.iter().map(|(_, src)| analyze(src, &cfg)).collect();
+        let time = |what: &str, f: &dyn Fn(&neon_gitops::sql::Analysis) -> usize| {
+            let start = Instant::now();
+            let mut out = 0;
+            for _ in 0..n {
+                out = analyses.iter().map(|a| std::hint::black_box(f(a))).sum();
+            }
+            let ms = start.elapsed().as_secs_f64() * 1e3 / n as f64;
+            println!("  {what:<12} {ms:>8.1} ms/pass, {:.1} MB", out as f64 / 1e6);
+        };
+        time("markdown", &|a| {
+            report::markdown(a, &Default::default()).len()
+        });
+        time("annotations", &|a| {
+            report::annotations(a).iter().map(String::len).sum()
+        });
+        time("json", &|a| serde_json::to_string(a).unwrap().len());
+    }
     if json {
         println!(
             "{}",

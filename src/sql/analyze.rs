@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::catalog::Catalog;
 use super::config::LintConfig;
 use super::context::Context;
 use super::error::{FileError, SqlError};
@@ -119,10 +120,28 @@ pub enum Parse {
 }
 
 pub fn analyze_with(files: &[SourceFile], config: &LintConfig, parse: Parse) -> Analysis {
+    analyze_full(files, config, parse, None)
+}
+
+/// [`analyze`], judged with a database's catalog: a default's volatility is what
+/// `pg_proc` says (not our list of built-ins), and findings about rewriting or
+/// locking a table say how big the table is.
+pub fn analyze_judged(files: &[SourceFile], config: &LintConfig, catalog: &Catalog) -> Analysis {
+    analyze_full(files, config, Parse::Yes, Some(catalog))
+}
+
+/// Everything said: whether sqlparser reads each statement, and the catalog to
+/// judge with when there is one.
+pub fn analyze_full(
+    files: &[SourceFile],
+    config: &LintConfig,
+    parse: Parse,
+    catalog: Option<&Catalog>,
+) -> Analysis {
     let mut ctx = Context::default();
     let files: Vec<FileAnalysis> = files
         .iter()
-        .map(|f| analyze_file(f, config, &mut ctx, parse))
+        .map(|f| analyze_file(f, config, &mut ctx, parse, catalog))
         .collect();
     let mut t = Totals {
         files: files.len(),
@@ -195,6 +214,7 @@ fn analyze_file(
     config: &LintConfig,
     ctx: &mut Context,
     parse: Parse,
+    catalog: Option<&Catalog>,
 ) -> FileAnalysis {
     let mut out = empty(&f.path, f.bytes.len());
     out.excluded = config.is_excluded(&f.path);
@@ -261,6 +281,7 @@ fn analyze_file(
             target,
             in_tx: tx.in_tx.get(k).copied().unwrap_or(false),
             span: stmts[sql[k]].span,
+            catalog,
         });
     }
     out.statement_count = infos.len();
@@ -274,6 +295,10 @@ fn analyze_file(
         };
         let mut hits: Vec<(&'static Rule, Hit)> = Vec::new();
         lint::run(&fctx, |r| config.severity(r) != Severity::Off, &mut hits);
+        if let Some(c) = catalog {
+            hits.iter_mut()
+                .for_each(|(rule, hit)| add_table_size(c, rule, hit, &infos));
+        }
         out.findings = apply_ignores(hits, toks, &stmts, &sql, &infos, config);
     }
     drop(infos);
@@ -290,6 +315,35 @@ fn analyze_file(
     }
     out.statements = stmts;
     out
+}
+
+/// Rules whose finding is about rewriting, scanning or locking an existing table: how
+/// long that takes (and blocks) depends on the table's size, so the finding says it.
+const SIZE_MATTERS: &[&str] = &[
+    "adding-field-with-volatile-default",
+    "adding-foreign-key-constraint",
+    "adding-required-field",
+    "adding-serial-primary-key",
+    "changing-column-type",
+    "constraint-missing-not-valid",
+    "disallowed-unique-constraint",
+    "prefer-repack",
+    "require-concurrent-index-creation",
+    "setting-not-null-on-existing-column",
+];
+
+fn add_table_size(catalog: &Catalog, rule: &Rule, hit: &mut Hit, infos: &[StmtInfo]) {
+    let target = &infos[hit.stmt].target;
+    if target.is_new || !SIZE_MATTERS.contains(&rule.id) {
+        return;
+    }
+    if let Some((name, size)) = target.table.as_ref().and_then(|t| catalog.table(t)) {
+        hit.message.push_str(&format!(
+            " (table {name}: {} in {})",
+            size.describe(),
+            catalog.source
+        ));
+    }
 }
 
 /// Drop ignored hits, report unused directives, attach severity and spans.

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use super::catalog::ProVolatile;
+use super::lint::volatility::default_functions;
 use super::words::{ObjName, View};
 
 #[derive(Debug, Default)]
@@ -12,6 +14,9 @@ pub struct Context {
     /// name → schemas it was created in (None = unqualified).
     tables: HashMap<String, Vec<Option<String>>>,
     indexes: HashMap<String, Vec<Option<String>>>,
+    /// Functions the run's own `CREATE FUNCTION`s define: a catalog taken before the
+    /// migrations run does not have them, and the PR's definition replaces the old one.
+    functions: HashMap<String, Vec<(Option<String>, ProVolatile)>>,
 }
 
 /// The object a statement acts on, and whether this run created it.
@@ -19,6 +24,9 @@ pub struct Context {
 pub struct Target {
     pub table: Option<ObjName>,
     pub is_new: bool,
+    /// Functions this statement's column defaults call that the run created earlier,
+    /// with the volatility their `CREATE FUNCTION` declares.
+    pub functions: Vec<(String, ProVolatile)>,
 }
 
 fn has(map: &HashMap<String, Vec<Option<String>>>, n: &ObjName) -> bool {
@@ -57,10 +65,53 @@ impl Context {
         has(&self.tables, n)
     }
 
+    /// A function the run created, called as `name` or `schema.name`.
+    fn created_function(&self, called: &str) -> Option<ProVolatile> {
+        let (schema, name) = match called.rsplit_once('.') {
+            Some((s, n)) => (Some(s), n),
+            None => (None, called),
+        };
+        let found = self.functions.get(name)?;
+        // The latest definition wins (CREATE OR REPLACE).
+        found
+            .iter()
+            .rev()
+            .find(|(s, _)| match (s, schema) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            })
+            .map(|(_, v)| *v)
+    }
+
+    /// `CREATE [OR REPLACE] FUNCTION name(…) … IMMUTABLE | STABLE | VOLATILE`
+    /// (VOLATILE when it says nothing, as Postgres defaults).
+    fn observe_function(&mut self, v: &View, i: usize) {
+        let Some((n, j)) = v.name_at(i) else { return };
+        let vol = (j..v.len())
+            .find_map(|k| match v.kw(k).map(str::to_ascii_uppercase).as_deref() {
+                Some("IMMUTABLE") => Some(ProVolatile::Immutable),
+                Some("STABLE") => Some(ProVolatile::Stable),
+                Some("VOLATILE") => Some(ProVolatile::Volatile),
+                _ => None,
+            })
+            .unwrap_or(ProVolatile::Volatile);
+        self.functions
+            .entry(n.name)
+            .or_default()
+            .push((n.schema, vol));
+    }
+
     /// Work out the statement's target, then record what it creates.
     pub fn observe(&mut self, v: &View) -> Target {
         let mut t = Target::default();
         if v.starts(&["ALTER", "TABLE"]) {
+            // Only when the run defines functions: the common case pays nothing.
+            if !self.functions.is_empty() {
+                t.functions = default_functions(v)
+                    .into_iter()
+                    .filter_map(|f| self.created_function(&f).map(|vol| (f, vol)))
+                    .collect();
+            }
             let i = v.skip(2, &[&["IF", "EXISTS"], &["ONLY"]]);
             if let Some((n, j)) = v.name_at(i) {
                 t.is_new = has(&self.tables, &n);
@@ -85,7 +136,9 @@ impl Context {
                     &["UNLOGGED"],
                 ],
             );
-            if v.is(i, "INDEX") {
+            if v.is(i, "FUNCTION") {
+                self.observe_function(v, i + 1);
+            } else if v.is(i, "INDEX") {
                 let mut j = v.skip(i + 1, &[&["CONCURRENTLY"], &["IF", "NOT", "EXISTS"]]);
                 let mut index = None;
                 if !v.is(j, "ON") {
@@ -155,5 +208,32 @@ mod tests {
         assert!(obs(&mut c, "ALTER TABLE people ADD COLUMN b int;").is_new);
         assert!(obs(&mut c, "DROP TABLE people;").is_new);
         assert!(!obs(&mut c, "ALTER TABLE people ADD COLUMN b int;").is_new);
+    }
+
+    #[test]
+    fn reads_the_runs_own_functions() {
+        let mut c = Context::default();
+        obs(
+            &mut c,
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;",
+        );
+        obs(
+            &mut c,
+            "CREATE OR REPLACE FUNCTION s.g() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;",
+        );
+        let t = obs(&mut c, "ALTER TABLE t ADD COLUMN a int DEFAULT f(), ADD b int DEFAULT s.g(), ADD c int DEFAULT h();");
+        assert_eq!(
+            t.functions,
+            [
+                ("f".to_string(), ProVolatile::Immutable),
+                ("s.g".to_string(), ProVolatile::Volatile)
+            ]
+        );
+        obs(
+            &mut c,
+            "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1';",
+        );
+        let t = obs(&mut c, "ALTER TABLE t ADD COLUMN a int DEFAULT f();");
+        assert_eq!(t.functions, [("f".to_string(), ProVolatile::Stable)]);
     }
 }

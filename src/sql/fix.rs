@@ -7,7 +7,8 @@
 //! errors. Fixes that need judgment (which table to split, how long a timeout) are not
 //! offered: the finding's help says what to do.
 
-use super::analyze::{analyze, FileAnalysis, Finding};
+use super::analyze::{analyze, analyze_judged, FileAnalysis, Finding};
+use super::catalog::Catalog;
 use super::config::LintConfig;
 use super::split::Statement;
 use super::{Severity, SourceFile};
@@ -25,9 +26,14 @@ pub struct Suggestion {
     pub title: String,
 }
 
-/// Fixes for `file`'s findings (`text`: its contents, `cfg`: the configuration it was
+/// Fixes for `file`'s findings (`text`: its contents; `cfg` and `catalog`: what it was
 /// analysed with), at most one per statement, each verified by analysing the fixed file.
-pub fn suggestions(file: &FileAnalysis, text: &str, cfg: &LintConfig) -> Vec<Suggestion> {
+pub fn suggestions(
+    file: &FileAnalysis,
+    text: &str,
+    cfg: &LintConfig,
+    catalog: Option<&Catalog>,
+) -> Vec<Suggestion> {
     let mut out: Vec<Suggestion> = Vec::new();
     for finding in &file.findings {
         if finding.severity == Severity::Off {
@@ -54,7 +60,14 @@ pub fn suggestions(file: &FileAnalysis, text: &str, cfg: &LintConfig) -> Vec<Sug
             fixed_stmt,
             &text[stmt.span.end..]
         );
-        if !passes(file, &fixed_file, cfg, finding.rule, stmt.span.line) {
+        if !passes(
+            file,
+            &fixed_file,
+            cfg,
+            catalog,
+            finding.rule,
+            stmt.span.line,
+        ) {
             continue;
         }
         // Whole lines: from the start of the statement's first line to the end of its last.
@@ -82,8 +95,19 @@ pub fn suggestions(file: &FileAnalysis, text: &str, cfg: &LintConfig) -> Vec<Sug
 
 /// The fixed file still parses, has no finding of `rule`, and no new finding at or after
 /// the fixed statement's line that the original did not have.
-fn passes(original: &FileAnalysis, fixed: &str, cfg: &LintConfig, rule: &str, line: u32) -> bool {
-    let again = analyze(&[SourceFile::new(&original.path, fixed)], cfg);
+fn passes(
+    original: &FileAnalysis,
+    fixed: &str,
+    cfg: &LintConfig,
+    catalog: Option<&Catalog>,
+    rule: &str,
+    line: u32,
+) -> bool {
+    let files = [SourceFile::new(&original.path, fixed)];
+    let again = match catalog {
+        Some(c) => analyze_judged(&files, cfg, c),
+        None => analyze(&files, cfg),
+    };
     let Some(f) = again.files.first() else {
         return false;
     };
@@ -249,7 +273,7 @@ mod tests {
 
     fn fixes(path: &str, sql: &str, cfg: &LintConfig) -> Vec<Suggestion> {
         let a = analyze(&[SourceFile::new(path, sql)], cfg);
-        suggestions(&a.files[0], sql, cfg)
+        suggestions(&a.files[0], sql, cfg, None)
     }
 
     #[test]

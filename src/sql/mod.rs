@@ -15,6 +15,8 @@
 //! - `transaction` BEGIN/COMMIT structure, non-transactional statements and
 //!   the file's `ExecutionPlan`.
 //! - `context`     objects created earlier in the run (rules skip them).
+//! - `catalog`     a real database's facts (volatility, table sizes), when the
+//!   caller has one to ask.
 //! - `lint`        the rules, one per file in `lint/rules/`.
 //! - `ignore`      `-- neon-gitops-ignore[-file]:` (and squawk's) directives.
 //! - `config`      the user's lint input; `glob` for `exclude=`.
@@ -24,6 +26,7 @@
 
 pub mod analyze;
 pub mod api;
+pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod error;
@@ -43,9 +46,11 @@ pub mod transaction;
 pub mod words;
 
 pub use analyze::{
-    analyze, analyze_with, Analysis, FileAnalysis, Finding, Parse, SourceFile, Totals,
+    analyze, analyze_full, analyze_judged, analyze_with, Analysis, FileAnalysis, Finding, Parse,
+    SourceFile, Totals,
 };
 pub use api::analyze_json;
+pub use catalog::Catalog;
 pub use config::LintConfig;
 pub use error::{ConfigError, FileError, SqlError};
 pub use format::{order_key, MigrationFormat, OrderKey};

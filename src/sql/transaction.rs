@@ -22,6 +22,12 @@ pub enum ExecutionPlan {
     /// no BEGIN of its own: run each statement on its own (autocommit). Not
     /// atomic: a failure leaves the earlier statements applied.
     StatementByStatement,
+    /// As its tool runs it (BEGIN, the statements, COMMIT), in a file that leaves
+    /// the tool's transaction on purpose: `COMMIT; CREATE INDEX CONCURRENTLY …;
+    /// BEGIN;` (the dbmate / Diesel idiom for what cannot run in a transaction).
+    /// Never sent as one query, and not atomic: a failure after a break leaves
+    /// what came before it applied.
+    WrapWithBreaks,
 }
 
 /// A statement's role in transaction control.
@@ -140,9 +146,67 @@ pub struct TxAnalysis {
     pub classes: Vec<TxClass>,
 }
 
+/// Does a file its tool wraps leave the tool's transaction on purpose? Every COMMIT
+/// ends the tool's transaction (open at that point), every BEGIN opens the next one
+/// (none open), at least one break, and a transaction open again at the end for the
+/// tool's COMMIT. Anything else is the nesting it looks like.
+fn breaks_tool_tx(classes: &[TxClass]) -> bool {
+    let mut open = true;
+    let mut breaks = 0;
+    for c in classes {
+        match c {
+            TxClass::End if open => {
+                open = false;
+                breaks += 1;
+            }
+            TxClass::Begin if !open => open = true,
+            TxClass::Begin | TxClass::End => return false,
+            _ => {}
+        }
+    }
+    open && breaks > 0
+}
+
+/// A file its tool wraps that leaves the tool's transaction on purpose (see
+/// [`breaks_tool_tx`]): statements between a COMMIT and the next BEGIN run outside
+/// any transaction, which is what they are there for.
+fn analyze_breaks(classes: Vec<TxClass>) -> TxAnalysis {
+    let mut events = Vec::new();
+    let mut in_tx = Vec::with_capacity(classes.len());
+    let mut open = true;
+    for (i, c) in classes.iter().enumerate() {
+        match c {
+            TxClass::Begin => {
+                open = true;
+                in_tx.push(true);
+            }
+            TxClass::End => {
+                open = false;
+                in_tx.push(true);
+            }
+            TxClass::NonTransactional(what) => {
+                if open {
+                    events.push((i, TxEvent::NonTxInToolTx(what)));
+                }
+                in_tx.push(open);
+            }
+            TxClass::Other => in_tx.push(open),
+        }
+    }
+    TxAnalysis {
+        plan: Some(ExecutionPlan::WrapWithBreaks),
+        events,
+        in_tx,
+        classes,
+    }
+}
+
 /// Analyse a file's SQL statements (in order) under its tool's declaration.
 pub fn analyze(views: &[View], decl: TxDeclaration) -> TxAnalysis {
     let classes: Vec<TxClass> = views.iter().map(classify).collect();
+    if decl == TxDeclaration::Transaction && breaks_tool_tx(&classes) {
+        return analyze_breaks(classes);
+    }
     let has_control = classes
         .iter()
         .any(|c| matches!(c, TxClass::Begin | TxClass::End));
@@ -257,6 +321,30 @@ mod tests {
             run("create table t (a int);", TxDeclaration::Transaction).plan,
             Some(WrapInTransaction)
         );
+    }
+
+    #[test]
+    fn leaving_the_tools_transaction_on_purpose() {
+        let t = TxDeclaration::Transaction;
+        let sql = "create table t (a int); commit; create index concurrently i on t (a); begin; insert into t values (1);";
+        let r = run(sql, t);
+        assert_eq!(r.plan, Some(ExecutionPlan::WrapWithBreaks));
+        assert!(r.events.is_empty(), "{:?}", r.events);
+        assert_eq!(r.in_tx, [true, true, false, true, true]);
+        // Two breaks, and one at the very start.
+        let r = run("commit; create index concurrently i on t (a); begin; commit; drop index concurrently j; begin;", t);
+        assert_eq!(r.plan, Some(ExecutionPlan::WrapWithBreaks));
+        assert!(r.events.is_empty());
+        // Not reopened: the tool's COMMIT would find nothing to end. Still the old findings.
+        let r = run("commit; create index concurrently i on t (a);", t);
+        assert_eq!(r.plan, Some(ExecutionPlan::WrapInTransaction));
+        assert!(!r.events.is_empty());
+        // A BEGIN … COMMIT pair inside the tool's transaction is nesting, not a break.
+        let r = run("begin; select 1; commit;", t);
+        assert_eq!(r.events.len(), 2);
+        // The same text in a file nobody wraps is a stray COMMIT.
+        let r = run(sql, TxDeclaration::None);
+        assert!(r.events.contains(&(1, TxEvent::EndWithoutBegin)));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::host::Host;
 use crate::runtime::Runtime;
 use crate::sql::format::MigrationFormat;
 use crate::sql::{
-    analyze_with, Analysis, ExecutionPlan, FileAnalysis, Parse, SourceFile, StatementKind,
+    analyze_full, Analysis, ExecutionPlan, FileAnalysis, Parse, SourceFile, StatementKind,
 };
 use serde::Serialize;
 
@@ -142,6 +142,8 @@ pub struct Engine<'a, H: Host> {
     /// The tracking table was inherited from production (a preview branch): an edited
     /// applied file is reported (`ApplyReport::edited`) instead of stopping the run.
     pub inherited_history: bool,
+    /// The catalog the lint judges with (see `read_catalog`); `None`: without one.
+    pub catalog: Option<crate::sql::Catalog>,
 }
 
 /// Prisma's history table, when there is one (on the search path, as Prisma puts it):
@@ -328,6 +330,7 @@ impl<'a, H: Host> Engine<'a, H> {
             target: target.to_string(),
             url_input: url_input.to_string(),
             inherited_history: false,
+            catalog: None,
         };
         if install {
             // Only here is the server asked before the inspection: a psql older than the
@@ -541,7 +544,34 @@ impl<'a, H: Host> Engine<'a, H> {
             })
             .collect();
         // The engine reports no "not analysed" statements: no sqlparser pass.
-        analyze_with(&sources, &self.settings.lint, Parse::No)
+        analyze_full(
+            &sources,
+            &self.settings.lint,
+            Parse::No,
+            self.catalog.as_ref(),
+        )
+    }
+
+    /// The database's catalog for the lint (`sql::catalog::CATALOG_SQL`), labelled
+    /// `source` in the findings. `None`, and why in the log, when it cannot be read.
+    pub async fn read_catalog(&self, source: &str) -> Option<crate::sql::Catalog> {
+        let out = match self.psql(crate::sql::catalog::CATALOG_SQL.into()).await {
+            Ok(out) if out.success() => out,
+            Ok(out) => {
+                let first = out.stderr.lines().find(|l| !l.trim().is_empty());
+                self.rt.info(&format!(
+                    "Lint judged without a catalog ({})",
+                    self.rt.scrub(first.unwrap_or("psql failed"))
+                ));
+                return None;
+            }
+            Err(e) => {
+                self.rt
+                    .info(&format!("Lint judged without a catalog ({e})"));
+                return None;
+            }
+        };
+        Some(crate::sql::Catalog::parse(source, &out.stdout))
     }
 
     pub async fn prepare(&self, only: Option<&[String]>) -> Result<Prepared> {

@@ -121,7 +121,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
             s.migrations_glob
         ));
     }
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         rt,
         &s.database_url,
         "database-url",
@@ -130,6 +130,12 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
         &s.apply,
     )
     .await?;
+    // With a rehearsal the run has a real database to judge with: the rehearsal branch
+    // is a copy of production, made later, so production's own catalog (read-only) is
+    // asked now, before the lint decides. Plain runs judge without, as squawk does.
+    if s.rehearse_on_branch.is_some() && s.neon.is_some() && !files.is_empty() {
+        engine.catalog = engine.read_catalog("production's catalog").await;
+    }
     let first = engine.prepare(None).await?;
     report::log_plan(rt, &files, &first, &arrived, "production");
 

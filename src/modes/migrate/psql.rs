@@ -504,7 +504,8 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
             };
             let as_written = Terminators::AsWritten;
             match (f.plan, single) {
-                (ExecutionPlan::WrapInTransaction, _) => {
+                // As the tool runs it; the file's own COMMIT … BEGIN breaks run between.
+                (ExecutionPlan::WrapInTransaction | ExecutionPlan::WrapWithBreaks, _) => {
                     w.line("BEGIN;");
                     verbatim(&mut w, &mut blocks, i, f, region, as_written);
                     terminate(&mut w);

@@ -20,6 +20,7 @@ pub fn plan_name(plan: Option<ExecutionPlan>) -> &'static str {
         Some(ExecutionPlan::WrapInTransaction) => "in a transaction",
         Some(ExecutionPlan::RunAsIs) => "as-is (own transaction)",
         Some(ExecutionPlan::StatementByStatement) => "statement by statement",
+        Some(ExecutionPlan::WrapWithBreaks) => "in a transaction, left for what cannot run in one",
         None => "unreadable",
     }
 }

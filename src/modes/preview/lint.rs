@@ -1,6 +1,7 @@
 //! Lint the migration files this PR changes: the PR files API (works with a shallow
 //! checkout) filtered to `migrations-path`, read from the checkout, analysed by the SQL
-//! engine, reported as annotations on the PR's files. The verdict (`fail-on`) is only
+//! engine (judged with the preview branch's catalog when it can be read), reported as
+//! annotations on the PR's files. The verdict (`fail-on`) is only
 //! applied by the caller after everything else has been reported.
 
 use super::comment::LintSection;
@@ -11,11 +12,13 @@ use crate::github::GitHubClient;
 use crate::host::{Annotation, Command, DirEntry, EntryKind, Host, Level};
 use crate::modes::migrate::changes::is_commit_id;
 use crate::modes::migrate::discover::{base_dir, is_down_or_undo, symlink_problem};
+use crate::modes::migrate::psql;
 use crate::runtime::Runtime;
+use crate::sql::catalog::{Catalog, CATALOG_SQL};
 use crate::sql::format;
 use crate::sql::glob::Glob;
 use crate::sql::report::{self, MarkdownOptions};
-use crate::sql::{analyze, Analysis, Severity, SourceFile};
+use crate::sql::{analyze, analyze_judged, Analysis, Severity, SourceFile};
 use std::collections::HashMap;
 
 pub struct LintOutcome {
@@ -27,6 +30,8 @@ pub struct LintOutcome {
     pub sources: Vec<SourceFile>,
     /// Each changed file's diff, when GitHub gave it: the lines a review comment may be on.
     pub patches: HashMap<String, String>,
+    /// What the lint was judged with (a fix is checked against the same).
+    pub catalog: Option<Catalog>,
 }
 
 /// Paths (relative to the repository root) of the files the PR adds or modifies, and
@@ -205,18 +210,94 @@ fn annotate<H: Host>(rt: &Runtime<H>, analysis: &Analysis, fail_on: FailOn) -> u
     blocking
 }
 
-/// Lint the PR's migration files. `None` when there is nothing to lint.
-pub async fn run<H: Host>(
+/// The PR's migration files, read while Neon prepares the branch; judged once the
+/// branch can be asked (see [`judge`]).
+pub struct LintInput {
+    files: Vec<SourceFile>,
+    refused: Vec<(String, String)>,
+    patches: HashMap<String, String>,
+}
+
+/// Read the PR's migration files. `None` when there is nothing to lint.
+pub async fn collect<H: Host>(
     rt: &Runtime<H>,
     gh: Option<&GitHubClient<'_, H>>,
     settings: &Settings,
     pr: &PullRequest,
-) -> Result<Option<LintOutcome>> {
+) -> Result<Option<LintInput>> {
     let Some((changed, patches)) = changed_paths(rt, gh, settings, pr).await else {
         rt.warning("Lint skipped: the PR's changed files are unknown (no `github-token` and no git history in the checkout)");
         return Ok(None);
     };
     let (files, refused) = changed_migrations(rt, settings, &changed);
+    if files.is_empty() && refused.is_empty() {
+        rt.info(&format!(
+            "Lint: the PR changes no file matching `migrations-path: {}`",
+            settings.migrations_path
+        ));
+        return Ok(None);
+    }
+    Ok(Some(LintInput {
+        files,
+        refused,
+        patches,
+    }))
+}
+
+/// The preview branch's catalog, read before the migrations run (it is the parent's
+/// schema then: the tables as big as production's, the functions the PR does not
+/// define itself). `None`, and a notice, when it cannot be read: the lint then
+/// judges without, as squawk does.
+pub async fn branch_catalog<H: Host>(
+    rt: &Runtime<H>,
+    settings: &Settings,
+    url: &str,
+) -> Option<Catalog> {
+    let why = match branch_catalog_out(rt, settings, url).await {
+        Ok(out) => return Some(Catalog::parse("the branch's catalog", &out)),
+        Err(why) => why,
+    };
+    rt.info(&format!(
+        "Lint judged without a catalog ({why}): unknown functions in defaults count as volatile"
+    ));
+    None
+}
+
+async fn branch_catalog_out<H: Host>(
+    rt: &Runtime<H>,
+    settings: &Settings,
+    url: &str,
+) -> std::result::Result<String, String> {
+    let client = psql::locate(rt, settings.apply.pg_bin_dir.as_deref())
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no psql on this runner")?;
+    let conn = psql::Conn::parse(url, "db_url").map_err(|e| e.to_string())?;
+    let out = rt
+        .host
+        .run(&conn.command(&client, CATALOG_SQL.to_string()))
+        .await
+        .map_err(|e| e.to_string())?;
+    if !out.success() {
+        let first = out.stderr.lines().find(|l| !l.trim().is_empty());
+        return Err(rt.scrub(first.unwrap_or("psql failed")));
+    }
+    Ok(out.stdout)
+}
+
+/// Lint the files read by [`collect`], with the branch's catalog when there is one, and
+/// report them as annotations on the PR's files.
+pub fn judge<H: Host>(
+    rt: &Runtime<H>,
+    settings: &Settings,
+    input: LintInput,
+    catalog: Option<&Catalog>,
+) -> LintOutcome {
+    let LintInput {
+        files,
+        refused,
+        patches,
+    } = input;
     for (path, problem) in &refused {
         rt.annotate(
             Level::Error,
@@ -228,14 +309,10 @@ pub async fn run<H: Host>(
             },
         );
     }
-    if files.is_empty() && refused.is_empty() {
-        rt.info(&format!(
-            "Lint: the PR changes no file matching `migrations-path: {}`",
-            settings.migrations_path
-        ));
-        return Ok(None);
-    }
-    let analysis = analyze(&files, &settings.lint);
+    let analysis = match catalog {
+        Some(c) => analyze_judged(&files, &settings.lint, c),
+        None => analyze(&files, &settings.lint),
+    };
     // A link out of the checkout fails the step whatever `fail-on` says: it is not a
     // finding about SQL but a file that is not in the repository.
     let blocking = annotate(rt, &analysis, settings.fail_on) + refused.len();
@@ -253,10 +330,14 @@ pub async fn run<H: Host>(
     };
     let t = &analysis.totals;
     rt.info(&format!(
-        "Lint: {} file(s), {} error(s), {} warning(s)",
+        "Lint: {} file(s), {} error(s), {} warning(s), judged {}",
         t.files,
         t.errors + t.error_findings,
-        t.warning_findings
+        t.warning_findings,
+        match catalog {
+            Some(c) => format!("with {}", c.source),
+            None => "without a catalog".into(),
+        }
     ));
     let section = LintSection {
         markdown,
@@ -264,13 +345,14 @@ pub async fn run<H: Host>(
         errors: t.errors + t.error_findings,
         warnings: t.warning_findings,
     };
-    Ok(Some(LintOutcome {
+    LintOutcome {
         analysis,
         section,
         blocking,
         sources: files,
         patches,
-    }))
+        catalog: catalog.cloned(),
+    }
 }
 
 /// The `lint_findings` output: one object per finding or error, flat.

@@ -113,11 +113,21 @@ async fn open<H: Host>(
     let reset = settings.reset_on_push.unwrap_or(pr.action == "synchronize");
     // The lint needs GitHub only, the branch Neon only: both at once.
     let (lint, ready) = futures_util::future::join(
-        lint::run(rt, gh, settings, pr),
+        lint::collect(rt, gh, settings, pr),
         lifecycle::prepare(rt, neon, settings, pr, name, reset),
     )
     .await;
-    let (lint, ready) = (lint?, ready?);
+    let lint = lint?;
+    let ready = match ready {
+        Ok(r) => r,
+        Err(e) => {
+            // No branch to ask: the PR's files still get their annotations.
+            if let Some(input) = lint {
+                lint::judge(rt, settings, input, None);
+            }
+            return Err(e);
+        }
+    };
     rt.output("branch_id", &ready.branch.id);
     rt.output("created", if ready.created { "true" } else { "false" });
     let conn = match ready.conn.clone() {
@@ -164,6 +174,14 @@ async fn open<H: Host>(
         ready.endpoint.id,
         ready.endpoint.current_state
     ));
+
+    // The lint, judged with the branch's catalog as it is before the migrations (the
+    // parent's: its tables' sizes, its functions' volatility).
+    let catalog = match &lint {
+        Some(_) => lint::branch_catalog(rt, settings, &conn.url).await,
+        None => None,
+    };
+    let lint = lint.map(|input| lint::judge(rt, settings, input, catalog.as_ref()));
 
     // Independent of the migrations, asked meanwhile: the Neon Auth and Data API URLs, and
     // the PR's comments (to find ours).

@@ -61,7 +61,7 @@ fn planned(lint: &LintOutcome, settings: &Settings) -> Vec<(NewReviewComment, St
         };
         let open = commentable_lines(patch);
         let text = String::from_utf8_lossy(&source.bytes);
-        for s in suggestions(file, &text, &settings.lint) {
+        for s in suggestions(file, &text, &settings.lint, lint.catalog.as_ref()) {
             if !(s.start_line..=s.end_line).all(|l| open.contains(&l)) {
                 continue;
             }

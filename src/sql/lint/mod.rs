@@ -12,6 +12,7 @@ pub mod volatility;
 
 use serde::Serialize;
 
+use super::catalog::Catalog;
 use super::context::Target;
 use super::format::{MigrationFormat, TxDeclaration};
 use super::transaction::TxAnalysis;
@@ -47,6 +48,8 @@ pub struct StmtInfo<'a> {
     /// Runs inside a transaction block (the file's own or the runner's).
     pub in_tx: bool,
     pub span: Span,
+    /// The database's catalog, when the caller could ask one (preview's branch).
+    pub catalog: Option<&'a Catalog>,
 }
 
 /// What a file-level rule sees.

@@ -1,5 +1,6 @@
 //! adding-field-with-volatile-default
 
+use crate::sql::catalog::ProVolatile;
 use crate::sql::lint::alter::{actions, Action};
 use crate::sql::lint::volatility::{calls_in, judge, Volatility};
 use crate::sql::lint::{Check, Hit, Rule, Severity, StmtInfo};
@@ -27,14 +28,10 @@ fn check(s: &StmtInfo, out: &mut Vec<Hit>) {
             Some("an identity / generated column".to_string())
         } else {
             // The first call that is not known to be non-volatile decides.
-            c.default.and_then(|(s, e)| {
-                calls_in(v, s, e).into_iter().find_map(|f| match judge(&f) {
-                    Volatility::NonVolatile => None,
-                    Volatility::Volatile => Some(format!("a volatile default ({f}())")),
-                    Volatility::Unknown => Some(format!(
-                        "a default that may be volatile (judged without a catalog: unknown function {f}() counts as volatile)"
-                    )),
-                })
+            c.default.and_then(|(a, e)| {
+                calls_in(v, a, e)
+                    .into_iter()
+                    .find_map(|f| judge_call(s, &f))
             })
         };
         if let Some(what) = why {
@@ -49,10 +46,94 @@ fn check(s: &StmtInfo, out: &mut Vec<Hit>) {
     }
 }
 
+/// Why a call makes the default volatile, or `None`. Asked in order: the run's own
+/// `CREATE FUNCTION` (a catalog read before the migrations does not have it), the
+/// database's catalog when there is one, then our list of built-ins; what none of
+/// them knows counts as volatile, as squawk does.
+fn judge_call(s: &StmtInfo, f: &str) -> Option<String> {
+    let volatile = |vol: ProVolatile, by: &str| {
+        (vol == ProVolatile::Volatile)
+            .then(|| format!("a volatile default ({f}(); judged with {by}: {f}() is VOLATILE)"))
+    };
+    if let Some((_, vol)) = s.target.functions.iter().find(|(n, _)| n == f) {
+        return volatile(*vol, "this PR's own CREATE FUNCTION");
+    }
+    if let Some(c) = s.catalog {
+        if let Some(vol) = c.function(f) {
+            return volatile(vol, &c.source);
+        }
+    }
+    match (judge(f), s.catalog) {
+        (Volatility::NonVolatile, _) => None,
+        (Volatility::Volatile, _) => Some(format!("a volatile default ({f}())")),
+        (Volatility::Unknown, Some(c)) => Some(format!(
+            "a default that may be volatile (judged with {}: it has no function {f}(), which counts as volatile)",
+            c.source
+        )),
+        (Volatility::Unknown, None) => Some(format!(
+            "a default that may be volatile (judged without a catalog: unknown function {f}() counts as volatile)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::catalog::Catalog;
     use crate::sql::lint::testing::{fires, quiet};
+    use crate::sql::{analyze_judged, LintConfig, SourceFile};
+
+    fn judged(catalog: &Catalog, sql: &str) -> Vec<String> {
+        let a = analyze_judged(
+            &[SourceFile {
+                path: "migrations/1.sql".into(),
+                bytes: sql.as_bytes().to_vec(),
+                metadata: None,
+                format: None,
+            }],
+            &LintConfig::only(RULE.id),
+            catalog,
+        );
+        a.files[0]
+            .findings
+            .iter()
+            .map(|x| x.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn with_a_catalog() {
+        let c = Catalog::parse(
+            "the branch's catalog",
+            "NG_F\tpublic\tmy_fn\tv\nNG_F\tpublic\tpure_fn\ti\nNG_T\tpublic\tt\t8192\t10\n",
+        );
+        let f = judged(&c, "ALTER TABLE t ADD COLUMN c int DEFAULT my_fn();");
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].contains("judged with the branch's catalog: my_fn() is VOLATILE")
+                && f[0].contains("(table public.t: 8.0 kB, ~10 rows in the branch's catalog)"),
+            "{f:?}"
+        );
+        assert!(judged(&c, "ALTER TABLE t ADD COLUMN c int DEFAULT pure_fn();").is_empty());
+        let f = judged(&c, "ALTER TABLE t ADD COLUMN c int DEFAULT gone();");
+        assert!(f[0].contains("it has no function gone()"), "{f:?}");
+        // The PR's own definition wins over the catalog's (taken before it ran).
+        assert!(judged(
+            &c,
+            "CREATE OR REPLACE FUNCTION my_fn() RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 1';\nALTER TABLE t ADD COLUMN c int DEFAULT my_fn();"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn the_runs_own_functions_without_a_catalog() {
+        quiet(&RULE, "CREATE FUNCTION f() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$; ALTER TABLE users ADD COLUMN c int DEFAULT f();");
+        let f = crate::sql::lint::testing::findings(&RULE, "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; ALTER TABLE users ADD COLUMN c int DEFAULT f();");
+        assert!(
+            f[0].contains("this PR's own CREATE FUNCTION: f() is VOLATILE"),
+            "{f:?}"
+        );
+    }
 
     #[test]
     fn bad() {

@@ -80,4 +80,12 @@ mod tests {
         )
         .is_empty());
     }
+
+    /// dbmate / Diesel wrap the file in a transaction; `COMMIT; … CONCURRENTLY …;
+    /// BEGIN;` leaves it on purpose to build the index concurrently.
+    #[test]
+    fn leaving_the_tools_transaction_on_purpose() {
+        assert!(findings_at(&RULE, "db/1_x.sql", "-- migrate:up\nCREATE TABLE t (a int);\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\nBEGIN;\nINSERT INTO t VALUES (1);\n").is_empty());
+        assert!(findings_at(&RULE, "m/2020-01-01-000000_x/up.sql", "ALTER TABLE t ADD COLUMN b int;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (b);\nBEGIN;\n").is_empty());
+    }
 }

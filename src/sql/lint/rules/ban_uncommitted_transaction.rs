@@ -26,7 +26,7 @@ fn check(f: &FileCtx, out: &mut Vec<Hit>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::lint::testing::{fires, quiet};
+    use crate::sql::lint::testing::{findings_at, fires, quiet};
 
     #[test]
     fn bad() {
@@ -37,5 +37,13 @@ mod tests {
     fn good() {
         quiet(&RULE, "BEGIN;\nALTER TABLE t ADD COLUMN a int;\nEND;");
         quiet(&RULE, "START TRANSACTION; SELECT 1; ROLLBACK;");
+    }
+
+    /// dbmate / Diesel wrap the file in a transaction; `COMMIT; … CONCURRENTLY …;
+    /// BEGIN;` leaves it on purpose to build the index concurrently.
+    #[test]
+    fn leaving_the_tools_transaction_on_purpose() {
+        assert!(findings_at(&RULE, "db/1_x.sql", "-- migrate:up\nCREATE TABLE t (a int);\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\nBEGIN;\nINSERT INTO t VALUES (1);\n").is_empty());
+        assert!(findings_at(&RULE, "m/2020-01-01-000000_x/up.sql", "ALTER TABLE t ADD COLUMN b int;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (b);\nBEGIN;\n").is_empty());
     }
 }

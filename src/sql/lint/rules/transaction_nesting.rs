@@ -47,4 +47,19 @@ mod tests {
     fn good() {
         quiet(&RULE, "BEGIN; SELECT 1; COMMIT; BEGIN; SELECT 2; COMMIT;");
     }
+
+    /// dbmate / Diesel wrap the file in a transaction; `COMMIT; … CONCURRENTLY …;
+    /// BEGIN;` leaves it on purpose to build the index concurrently.
+    #[test]
+    fn leaving_the_tools_transaction_on_purpose() {
+        assert!(findings_at(&RULE, "db/1_x.sql", "-- migrate:up\nCREATE TABLE t (a int);\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\nBEGIN;\nINSERT INTO t VALUES (1);\n").is_empty());
+        // Left and never reopened: the tool's own COMMIT finds nothing to end.
+        assert!(!findings_at(
+            &RULE,
+            "db/1_x.sql",
+            "-- migrate:up\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
+        )
+        .is_empty());
+        assert!(findings_at(&RULE, "m/2020-01-01-000000_x/up.sql", "ALTER TABLE t ADD COLUMN b int;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (b);\nBEGIN;\n").is_empty());
+    }
 }
