@@ -101,6 +101,17 @@ describe('neon emulator: spec validation', () => {
       const r = await api(method, p);
       assert.ok(r.status === 200 || r.status === 404, `${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
     }
+    for (const [method, p, body, want] of [
+      ['GET', `/branches/${id}/auth`, undefined, 404],
+      ['POST', `/branches/${id}/auth`, { auth_provider: 'better_auth' }, 201],
+      ['GET', `/branches/${id}/auth`, undefined, 200],
+      ['GET', `/branches/${id}/data-api/neondb`, undefined, 404],
+      ['POST', `/branches/${id}/data-api/neondb`, {}, 201],
+      ['GET', `/branches/${id}/data-api/neondb`, undefined, 200],
+    ]) {
+      const r = await api(method, project(p), body);
+      assert.equal(r.status, want, `${method} ${p}: ${JSON.stringify(r.body)}`);
+    }
     const got = await api('GET', project(`/branches/${id}`));
     assert.deepEqual(got.body.annotation.value, { pr: '12' });
     const ops = await api('GET', project('/operations?limit=2'));
