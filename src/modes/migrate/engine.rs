@@ -109,6 +109,8 @@ pub struct ApplyReport {
     /// came from production (a preview branch): reported, not applied, not stopping the
     /// new files. Elsewhere an edit stops the run.
     pub edited: Vec<EditedFile>,
+    /// Traced runs: what production will feel (the last attempt's session).
+    pub trace: Option<super::trace::Trace>,
 }
 
 /// An applied migration whose file changed since.
@@ -142,6 +144,8 @@ pub struct Engine<'a, H: Host> {
     /// The tracking table was inherited from production (a preview branch): an edited
     /// applied file is reported (`ApplyReport::edited`) instead of stopping the run.
     pub inherited_history: bool,
+    /// Trace locks and timings per statement (branches only, never production).
+    pub trace: bool,
 }
 
 /// Prisma's history table, when there is one (on the search path, as Prisma puts it):
@@ -328,6 +332,7 @@ impl<'a, H: Host> Engine<'a, H> {
             target: target.to_string(),
             url_input: url_input.to_string(),
             inherited_history: false,
+            trace: false,
         };
         if install {
             // Only here is the server asked before the inspection: a psql older than the
@@ -751,6 +756,7 @@ impl<'a, H: Host> Engine<'a, H> {
                         .map(|&i| self.row(i, "baseline", false))
                         .collect(),
                     marker,
+                    trace: self.trace,
                 },
             );
             let t_run = rt.host.now_ms();
@@ -771,6 +777,25 @@ impl<'a, H: Host> Engine<'a, H> {
                 rt.host.now_ms() - t_run
             ));
             let outcome = psql::parse_outcome(&script.marker, out.code, &out.stdout, &out.stderr);
+            if self.trace {
+                let infos: Vec<super::trace::model::FileInfo> = p
+                    .plan
+                    .pending
+                    .iter()
+                    .zip(&p.analysis.files)
+                    .map(|(&i, fa)| super::trace::model::FileInfo {
+                        path: &self.files[i].path,
+                        statements: &fa.statements,
+                        findings: &fa.findings,
+                    })
+                    .collect();
+                report.trace = Some(super::trace::model::analyse(
+                    &script.marker,
+                    &out.stdout,
+                    &script.sites,
+                    &infos,
+                ));
+            }
             // What a session that ran (to the end or to an error) left recorded: the
             // files it finished and the baseline rows it wrote first.
             let mut record_session = |report: &mut ApplyReport, done: &[(usize, Option<u64>)]| {

@@ -26,6 +26,7 @@ pub mod rehearse;
 pub mod report;
 pub mod settings;
 pub mod sqitch;
+pub mod trace;
 pub mod tracking;
 
 pub use discover::{discover, MigrationFile};
