@@ -37,6 +37,9 @@ pub struct ApplySettings {
     /// `format:`: the migration tool, when detection from file names and contents is not
     /// wanted (None: detect).
     pub format: Option<MigrationFormat>,
+    /// `max-blocking`: the longest a statement may block reads or writes, as measured by
+    /// the trace on a branch (preview, rehearsal). None: no gate.
+    pub max_blocking_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +159,10 @@ pub fn apply_settings<H: Host>(host: &H) -> Result<ApplySettings> {
         run_url: run_url(host).unwrap_or_default(),
         lint,
         fail_on,
+        max_blocking_ms: match inputs.get("max-blocking").as_str() {
+            "" => None,
+            _ => Some(inputs.duration_ms("max-blocking", 0, 3_600_000)?),
+        },
         format: match inputs
             .choice(
                 "format",

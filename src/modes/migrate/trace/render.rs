@@ -29,6 +29,14 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r', '`'], " ")
 }
 
+/// Prose from file paths and table names: no HTML, no @mentions, no code spans.
+fn inert(s: &str) -> String {
+    cell(s)
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('@', "@\u{200b}")
+}
+
 /// The section. `volatile` adds the measured figures (left out of the comment's digest,
 /// which must not change on every run).
 pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
@@ -50,7 +58,13 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
         } else {
             "| Statement | Lock | Table | Rewrite | Blocks | Lint |\n|---|---|---|---|---|---|\n"
         });
-        for b in &t.blockers {
+        // Worst first when the figures are shown; by place otherwise, so the comment's
+        // digest does not change with the order of two similar windows.
+        let mut shown: Vec<&super::model::Blocker> = t.blockers.iter().collect();
+        if !volatile {
+            shown.sort_by(|a, b| (&a.file, a.line, &a.table).cmp(&(&b.file, b.line, &b.table)));
+        }
+        for b in shown {
             let size = match (b.bytes, b.rows) {
                 (Some(s), Some(r)) => format!(" ({}, ~{r} rows)", bytes(s)),
                 (Some(s), None) => format!(" ({})", bytes(s)),
@@ -77,7 +91,7 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
             };
             let _ = writeln!(
                 out,
-                "| `{}:{}` `{}` | {} | {}{} | {} | {icon} {} |{window} {lint} |",
+                "| `{}:{}` `{}` | {} | `{}`{} | {} | {icon} {} |{window} {lint} |",
                 cell(&b.file),
                 b.line,
                 cell(&b.sql),
@@ -110,7 +124,7 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
     if !t.disagreements.is_empty() {
         out.push_str("\nTrace and lint disagree:\n");
         for d in &t.disagreements {
-            let _ = writeln!(out, "- {}", cell(d));
+            let _ = writeln!(out, "- {}", inert(d));
         }
     }
     out
