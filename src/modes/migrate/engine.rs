@@ -396,11 +396,9 @@ impl<'a, H: Host> Engine<'a, H> {
         let mut look: Option<(usize, f64, f64)> = None;
         let mut logged: std::collections::HashSet<usize> = Default::default();
         loop {
-            let tick = if running.is_some() && pid.is_some() {
-                (first_look / 2.0).clamp(100.0, 1000.0) as u64
-            } else {
-                1000
-            };
+            // Often enough to see START soon and look before lock_timeout cuts a wait
+            // short; waiting on the process costs nothing.
+            let tick = (first_look / 2.0).clamp(100.0, 1000.0) as u64;
             let status = rt.host.wait(h, tick).await;
             let complete = match status.stdout.rfind('\n') {
                 Some(i) => &status.stdout[..=i],

@@ -16,11 +16,15 @@ use crate::sql::{ExecutionPlan, Statement, StatementKind};
 /// Relations of the user's schemas, excluding the catalogs and TOAST.
 const USER_RELATION: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
 
+// jsonb: its text form is one line (json_agg puts a newline between elements, and the
+// runner reads psql's output line by line). Oids are cast to bigint: JSON has them as
+// strings otherwise.
+
 /// Before any file: every user relation's file node, row estimate and size, so the first
 /// probe that sees a relation can tell a rewrite (new file node) and its size before.
 pub(in crate::modes::migrate) fn snapshot(w: &mut Writer, marker: &str) {
     w.line(&format!(
-        "SELECT '{marker} S ' || coalesce(json_agg(json_build_array(c.oid, c.relfilenode, c.reltuples::bigint, pg_relation_size(c.oid)))::text, '[]') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm', 'i', 'p') AND {USER_RELATION};"
+        "SELECT '{marker} S ' || coalesce(jsonb_agg(jsonb_build_array(c.oid::bigint, c.relfilenode::bigint, c.reltuples::bigint, pg_relation_size(c.oid)))::text, '[]') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm', 'i', 'p') AND {USER_RELATION};"
     ));
 }
 
@@ -31,7 +35,7 @@ fn probe(w: &mut Writer, sites: &mut Vec<Site>, marker: &str, site: Site) {
     let n = sites.len();
     sites.push(site);
     w.line(&format!(
-        "SELECT '{marker} P {n} ' || round(extract(epoch FROM clock_timestamp()) * 1000, 3) || ' ' || coalesce((SELECT json_agg(json_build_array(l.relation, l.mode, l.granted, n.nspname, c.relname, c.relkind, c.relfilenode, c.reltuples::bigint, CASE WHEN c.relkind IN ('r', 'm', 'i') THEN pg_relation_size(c.oid) END))::text FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND (c.oid IS NULL OR {USER_RELATION})), '[]');"
+        "SELECT '{marker} P {n} ' || round(extract(epoch FROM clock_timestamp()) * 1000, 3) || ' ' || coalesce((SELECT jsonb_agg(jsonb_build_array(l.relation::bigint, l.mode, l.granted, n.nspname, c.relname, c.relkind, c.relfilenode::bigint, c.reltuples::bigint, CASE WHEN c.relkind IN ('r', 'm', 'i') THEN pg_relation_size(c.oid) END))::text FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND (c.oid IS NULL OR {USER_RELATION})), '[]');"
     ));
 }
 
