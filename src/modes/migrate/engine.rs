@@ -789,6 +789,7 @@ impl<'a, H: Host> Engine<'a, H> {
                         .collect(),
                     marker,
                     trace: self.trace,
+                    show_all_results: self.client.major >= 15,
                 },
             );
             let t_run = rt.host.now_ms();

@@ -215,6 +215,9 @@ pub struct ScriptSettings<'a> {
     /// Probe locks, rewrites and timings after every statement (preview and rehearsal
     /// branches only: production keeps the untraced script).
     pub trace: bool,
+    /// psql 15+ prints every result of a multi-statement query: a traced file can then go
+    /// to the server as one query, probes included (one round trip, as untraced).
+    pub show_all_results: bool,
 }
 
 fn first_word(s: &str) -> String {
@@ -443,8 +446,13 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
     for (i, f) in files.iter().enumerate() {
         w.line(&format!("\\echo {m} START {i}"));
         if s.trace && super::trace::script::traceable(f) {
-            super::trace::script::emit(&mut w, &mut blocks, &mut sites, i, f, s);
-            w.line(&format!("\\echo {m} DONE {i} :ng_ms"));
+            match super::trace::script::emit(&mut w, &mut blocks, &mut sites, i, f, s) {
+                Some(q) => {
+                    queries.push(q);
+                    w.line(&format!("\\echo {m} DONE {i}"));
+                }
+                None => w.line(&format!("\\echo {m} DONE {i} :ng_ms")),
+            }
             reset_session(&mut w, f, s);
             continue;
         }
@@ -831,6 +839,7 @@ mod tests {
                 baseline: vec![],
                 marker: "NG_abc".into(),
                 trace: false,
+                show_all_results: true,
             },
         );
         let lines: Vec<&str> = script.text.lines().collect();
@@ -881,6 +890,7 @@ mod tests {
                 baseline: vec![],
                 marker: "NG_abc".into(),
                 trace: false,
+                show_all_results: true,
             },
         )
     }

@@ -69,6 +69,9 @@ struct Lock {
 struct Probe {
     site: usize,
     t: f64,
+    /// The transaction's start: a new value means the previous one ended, locks and all.
+    tx: String,
+    /// Locks this transaction's earlier probes did not print (see `script::probe_ending`).
     locks: Vec<Lock>,
 }
 
@@ -129,10 +132,11 @@ fn parse(marker: &str, stdout: &str) -> (HashMap<u64, Rel>, Vec<Probe>) {
                 }
             }
         } else if let Some(p) = rest.strip_prefix(" P ") {
-            let mut parts = p.splitn(3, ' ');
-            let (Some(Ok(site)), Some(Ok(t)), Some(j)) = (
+            let mut parts = p.splitn(4, ' ');
+            let (Some(Ok(site)), Some(Ok(t)), Some(tx), Some(j)) = (
                 parts.next().map(str::parse::<usize>),
                 parts.next().map(str::parse::<f64>),
+                parts.next(),
                 parts.next(),
             ) else {
                 continue;
@@ -141,7 +145,12 @@ fn parse(marker: &str, stdout: &str) -> (HashMap<u64, Rel>, Vec<Probe>) {
                 Ok(serde_json::Value::Array(a)) => a.iter().filter_map(parse_lock).collect(),
                 _ => Vec::new(),
             };
-            probes.push(Probe { site, t, locks });
+            probes.push(Probe {
+                site,
+                t,
+                tx: tx.to_string(),
+                locks,
+            });
         }
     }
     (known, probes)
@@ -247,7 +256,9 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
     let (mut known, probes) = parse(marker, stdout);
     let mut trace = Trace::default();
     let mut prev_t: Option<f64> = None;
-    let mut prev_locks: HashSet<(u64, String)> = HashSet::new();
+    // The locks of the transaction in progress, as its probes reported them.
+    let mut tx: Option<&str> = None;
+    let mut held: HashMap<(u64, String), Lock> = HashMap::new();
     let mut open: HashMap<u64, Open> = HashMap::new();
     let mut closed: Vec<(usize, Open, f64)> = Vec::new();
     let mut dropped_seen: HashSet<u64> = HashSet::new();
@@ -284,10 +295,13 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
         // The probe after a COMMIT shows nothing new: charge late sightings to the last
         // statement.
         let charge = stmt.or(trace.statements.len().checked_sub(1));
+        if tx != Some(p.tx.as_str()) {
+            tx = Some(p.tx.as_str());
+            held.clear();
+        }
         let mut rewritten: HashSet<u64> = HashSet::new();
-        let mut current: HashMap<u64, (Blocks, String, String)> = HashMap::new();
         for l in &p.locks {
-            let new = !prev_locks.contains(&(l.oid, l.mode.clone()));
+            let new = !held.contains_key(&(l.oid, l.mode.clone()));
             let display = l.name.clone().unwrap_or_else(|| format!("oid {}", l.oid));
             if let Some(k) = stmt.filter(|_| new) {
                 trace.statements[k].locks.push(LockTaken {
@@ -326,6 +340,11 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
                 }
                 _ => {}
             }
+            held.insert((l.oid, l.mode.clone()), l.clone());
+        }
+        let mut current: HashMap<u64, (Blocks, String, String)> = HashMap::new();
+        for l in held.values() {
+            let display = l.name.clone().unwrap_or_else(|| format!("oid {}", l.oid));
             let created = known.get(&l.oid).is_some_and(|r| r.created);
             let blocks = Blocks::of(&l.mode);
             // Nobody else can see a table this run created: its locks block no one.
@@ -395,7 +414,6 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
             }
         }
         prev_t = Some(p.t);
-        prev_locks = p.locks.iter().map(|l| (l.oid, l.mode.clone())).collect();
     }
     // A session that stopped mid-transaction: its windows end at the last probe.
     let last = prev_t.unwrap_or(0.0);

@@ -8,8 +8,8 @@
 
 use super::{Site, SiteKind};
 use crate::modes::migrate::psql::{
-    needs_terminator, single_transaction, verbatim, Block, ScriptFile, ScriptSettings, Terminators,
-    Writer, ELAPSED, ELAPSED_TX,
+    needs_terminator, one_query_eligible, single_transaction, verbatim, Block, Query, ScriptFile,
+    ScriptSettings, Terminators, Writer, ELAPSED, ELAPSED_TX,
 };
 use crate::sql::{ExecutionPlan, Statement, StatementKind};
 
@@ -23,20 +23,40 @@ const USER_RELATION: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema
 /// Before any file: every user relation's file node, row estimate and size, so the first
 /// probe that sees a relation can tell a rewrite (new file node) and its size before.
 pub(in crate::modes::migrate) fn snapshot(w: &mut Writer, marker: &str) {
+    prepare_probe(w, marker);
     w.line(&format!(
         "SELECT '{marker} S ' || coalesce(jsonb_agg(jsonb_build_array(c.oid::bigint, c.relfilenode::bigint, c.reltuples::bigint, pg_relation_size(c.oid)))::text, '[]') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm', 'i', 'p') AND {USER_RELATION};"
     ));
 }
 
-/// The probe printed after a statement: `<marker> P <site> <epoch ms> <locks as JSON>`,
-/// each lock `[oid, mode, granted, schema, name, relkind, filenode, rows, bytes]` (the
-/// pg_class fields null when the relation was dropped).
-fn probe(w: &mut Writer, sites: &mut Vec<Site>, marker: &str, site: Site) {
+/// The probe, prepared once per session (planning it costs more than running it), printed
+/// after each statement:
+/// `<marker> P <site> <epoch ms> <transaction start µs> <new locks as JSON>`, each lock
+/// `[oid, mode, granted, schema, name, relkind, filenode, rows, bytes]` (the pg_class
+/// fields null once the relation is dropped).
+///
+/// Only what the previous probes of the same transaction did not print: the locks seen so
+/// far (with the relation's file node, so a rewrite under a lock already held shows
+/// again) are kept as a JSON object (looked up by key, not searched) in a
+/// transaction-local setting, which Postgres resets exactly when the
+/// locks go (at COMMIT or ROLLBACK). A file creating a hundred tables would otherwise
+/// print every lock again after every statement. The transaction start (`now()`) tells
+/// the runner when a transaction ended and its locks with it. Catalogs (oid < 16384) and
+/// TOAST are left out.
+fn prepare_probe(w: &mut Writer, marker: &str) {
+    w.line(&format!(
+        "PREPARE ng_probe(int) AS WITH seen AS MATERIALIZED (SELECT coalesce(nullif(current_setting('ng.seen', true), ''), '{{}}')::jsonb AS s), x AS (SELECT l.relation, l.mode, l.granted, n.nspname, c.relname, c.relkind, c.relfilenode, c.reltuples, l.relation || ':' || l.mode || ':' || coalesce(c.relfilenode, 0) AS k FROM seen, pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.relation >= 16384 AND l.database <> 0 AND coalesce(c.relkind, 'r') <> 't' AND NOT seen.s ? (l.relation || ':' || l.mode || ':' || coalesce(c.relfilenode, 0))) SELECT '{marker} P ' || $1 || ' ' || round(extract(epoch FROM clock_timestamp()) * 1000, 3) || ' ' || round(extract(epoch FROM now()) * 1000000) || ' ' || coalesce(jsonb_agg(jsonb_build_array(x.relation::bigint, x.mode, x.granted, x.nspname, x.relname, x.relkind, x.relfilenode::bigint, x.reltuples::bigint, CASE WHEN x.relkind IN ('r', 'm', 'i') THEN pg_relation_size(x.relation) END))::text, '[]') || left(set_config('ng.seen', ((SELECT s FROM seen) || coalesce(jsonb_object_agg(x.k, 1), '{{}}'))::text, true), 0) FROM x;",
+    ));
+}
+
+fn probe_ending(w: &mut Writer, sites: &mut Vec<Site>, site: Site, end: &str) {
     let n = sites.len();
     sites.push(site);
-    w.line(&format!(
-        "SELECT '{marker} P {n} ' || round(extract(epoch FROM clock_timestamp()) * 1000, 3) || ' ' || coalesce((SELECT jsonb_agg(jsonb_build_array(l.relation::bigint, l.mode, l.granted, n.nspname, c.relname, c.relkind, c.relfilenode::bigint, c.reltuples::bigint, CASE WHEN c.relkind IN ('r', 'm', 'i') THEN pg_relation_size(c.oid) END))::text FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND (c.oid IS NULL OR {USER_RELATION})), '[]');"
-    ));
+    w.line(&format!("EXECUTE ng_probe({n}){end}"));
+}
+
+fn probe(w: &mut Writer, sites: &mut Vec<Site>, site: Site) {
+    probe_ending(w, sites, site, ";");
 }
 
 /// Statements that cannot run in a transaction block (CONCURRENTLY, VACUUM, …): sent on
@@ -63,6 +83,12 @@ fn in_region<'a>(f: &'a ScriptFile) -> impl Iterator<Item = (usize, &'a Statemen
         .filter(|(_, s)| s.span.start >= f.start && s.span.end <= f.end)
 }
 
+/// DISCARD ALL / DEALLOCATE would drop the prepared probe mid-run.
+fn drops_probe(s: &Statement) -> bool {
+    let upper = s.text.trim_start().to_ascii_uppercase();
+    upper.starts_with("DISCARD") || upper.starts_with("DEALLOCATE")
+}
+
 /// Plain SQL statements only, each exactly its span of the file: a file with psql
 /// meta-commands or COPY data runs untraced (psql must read it as written).
 pub fn traceable(f: &ScriptFile) -> bool {
@@ -73,6 +99,7 @@ pub fn traceable(f: &ScriptFile) -> bool {
             || s.span.end <= s.span.start
             || f.text.get(s.span.start..s.span.end) != Some(s.text.as_str())
             || s.text.to_ascii_uppercase().contains("FROM STDIN")
+            || drops_probe(s)
         {
             return false;
         }
@@ -80,7 +107,63 @@ pub fn traceable(f: &ScriptFile) -> bool {
     any
 }
 
-/// The file, traced: `START` has been echoed; the caller echoes `DONE … :ng_ms`.
+/// A transactional file as one query, probes chained between its statements: one round
+/// trip, like the untraced one-query form, and each probe reads the server's clock, so
+/// the statements' times carry no network latency. Errors map back like any one-query
+/// file's (and a failure that names no line re-runs the file the precise way).
+fn emit_chained(
+    w: &mut Writer,
+    blocks: &mut Vec<Block>,
+    sites: &mut Vec<Site>,
+    i: usize,
+    f: &ScriptFile,
+    s: &ScriptSettings,
+) -> Query {
+    let single = single_transaction(f.statements);
+    let insert = format!(
+        "{} \\;",
+        s.tracking
+            .insert_sql(&f.row, ELAPSED_TX)
+            .trim_end_matches(';')
+    );
+    let site = |what| Site { file: i, what };
+    let first_line = w.line;
+    let wrap = f.plan == ExecutionPlan::WrapInTransaction;
+    if wrap {
+        w.line("BEGIN \\;");
+    }
+    probe_ending(w, sites, site(SiteKind::Start), " \\;");
+    let statements: Vec<(usize, &Statement)> = in_region(f).collect();
+    let last = statements.len().saturating_sub(1);
+    for (k, &(n, st)) in statements.iter().enumerate() {
+        if !wrap && Some(n) == single {
+            w.line(&insert);
+        }
+        verbatim(
+            w,
+            blocks,
+            i,
+            f,
+            (st.span.start, st.span.end),
+            Terminators::Chained,
+        );
+        let end = if k == last && !wrap { ";" } else { " \\;" };
+        probe_ending(w, sites, site(SiteKind::Statement(n)), end);
+    }
+    if wrap {
+        w.line(&insert);
+        w.line("COMMIT \\;");
+        probe_ending(w, sites, site(SiteKind::Commit), ";");
+    }
+    Query {
+        file: i,
+        first_line,
+        last_line: w.line - 1,
+    }
+}
+
+/// The file, traced: `START` has been echoed; the caller echoes `DONE`, with `:ng_ms`
+/// unless the file went as one query (returned: its time is read at the end).
 pub(in crate::modes::migrate) fn emit(
     w: &mut Writer,
     blocks: &mut Vec<Block>,
@@ -88,8 +171,10 @@ pub(in crate::modes::migrate) fn emit(
     i: usize,
     f: &ScriptFile,
     s: &ScriptSettings,
-) {
-    let m = &s.marker;
+) -> Option<Query> {
+    if s.show_all_results && f.one_query && one_query_eligible(f.text, f.plan, f.statements) {
+        return Some(emit_chained(w, blocks, sites, i, f, s));
+    }
     let single = single_transaction(f.statements);
     let one_tx = f.plan == ExecutionPlan::WrapInTransaction
         || (f.plan == ExecutionPlan::RunAsIs && single.is_some());
@@ -101,7 +186,7 @@ pub(in crate::modes::migrate) fn emit(
     );
     let site = |what| Site { file: i, what };
     w.line("SELECT clock_timestamp() AS ng_t0 \\gset");
-    probe(w, sites, m, site(SiteKind::Start));
+    probe(w, sites, site(SiteKind::Start));
     let statements: Vec<(usize, &Statement)> = in_region(f).collect();
     let last = statements.len().saturating_sub(1);
     let send = |w: &mut Writer, blocks: &mut Vec<Block>, k: usize, st: &Statement| {
@@ -122,11 +207,11 @@ pub(in crate::modes::migrate) fn emit(
             w.line("BEGIN;");
             for (k, &(n, st)) in statements.iter().enumerate() {
                 send(w, blocks, k, st);
-                probe(w, sites, m, site(SiteKind::Statement(n)));
+                probe(w, sites, site(SiteKind::Statement(n)));
             }
             w.line(&insert);
             w.line("COMMIT;");
-            probe(w, sites, m, site(SiteKind::Commit));
+            probe(w, sites, site(SiteKind::Commit));
         }
         (ExecutionPlan::RunAsIs, Some(commit)) => {
             for (k, &(n, st)) in statements.iter().enumerate() {
@@ -134,7 +219,7 @@ pub(in crate::modes::migrate) fn emit(
                     w.line(&insert);
                 }
                 send(w, blocks, k, st);
-                probe(w, sites, m, site(SiteKind::Statement(n)));
+                probe(w, sites, site(SiteKind::Statement(n)));
             }
         }
         (plan, _) => {
@@ -146,15 +231,16 @@ pub(in crate::modes::migrate) fn emit(
                     w.line("BEGIN;");
                 }
                 send(w, blocks, k, st);
-                probe(w, sites, m, site(SiteKind::Statement(n)));
+                probe(w, sites, site(SiteKind::Statement(n)));
                 if wrap {
                     w.line("COMMIT;");
-                    probe(w, sites, m, site(SiteKind::Commit));
+                    probe(w, sites, site(SiteKind::Commit));
                 }
             }
             w.line(&insert);
         }
     }
+    None
 }
 
 #[cfg(test)]
@@ -180,6 +266,14 @@ mod tests {
     }
 
     fn script(text: &str, plan: ExecutionPlan) -> crate::modes::migrate::psql::Script {
+        script_with(text, plan, false)
+    }
+
+    fn script_with(
+        text: &str,
+        plan: ExecutionPlan,
+        show_all_results: bool,
+    ) -> crate::modes::migrate::psql::Script {
         let st = statements(text);
         let t = TrackingTable::parse("public.t").unwrap();
         let files = [ScriptFile {
@@ -208,6 +302,7 @@ mod tests {
                 baseline: vec![],
                 marker: "NG_t".into(),
                 trace: true,
+                show_all_results,
             },
         )
     }
@@ -240,6 +335,26 @@ mod tests {
     }
 
     #[test]
+    fn with_psql_15_a_transactional_file_is_one_query_probes_included() {
+        let text = "alter table a add column c int;\nalter table a alter column c set default 1;\n";
+        let s = script_with(text, ExecutionPlan::WrapInTransaction, true);
+        assert_eq!(s.sites.len(), 4);
+        let q = &s.queries[0];
+        let lines: Vec<&str> = s.text.lines().collect();
+        assert_eq!(lines[q.first_line as usize - 1], "BEGIN \\;");
+        assert_eq!(lines[q.last_line as usize - 1], "EXECUTE ng_probe(3);");
+        assert!(lines[q.last_line as usize - 2] == "COMMIT \\;");
+        // Every line of the query but the last is chained.
+        for l in &lines[q.first_line as usize - 1..q.last_line as usize - 1] {
+            assert!(l.ends_with("\\;"), "{l}");
+        }
+        assert!(s.text.contains("\\echo NG_t DONE 0\n"), "{}", s.text);
+        assert!(s.text.contains("SELECT 'NG_t MS '"), "{}", s.text);
+        // BEGIN, probe, statement, probe: the server's LINE 5 is the file's line 2.
+        assert_eq!(map_line(&s.blocks, q.first_line + 5 - 1), Some((0, 2)));
+    }
+
+    #[test]
     fn statement_by_statement_wraps_what_may_run_in_a_transaction() {
         let text = "create index concurrently i on a (x);\ncreate index j on a (y);\n";
         let s = script(text, ExecutionPlan::StatementByStatement);
@@ -254,6 +369,11 @@ mod tests {
     fn files_psql_must_read_as_written_are_not_traced() {
         let text = "\\set x 1\nselect :x;\n";
         let s = script(text, ExecutionPlan::WrapInTransaction);
+        assert!(s.sites.is_empty());
+        let s = script(
+            "select 1;\ndiscard all;\n",
+            ExecutionPlan::WrapInTransaction,
+        );
         assert!(s.sites.is_empty());
     }
 }
