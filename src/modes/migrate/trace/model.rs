@@ -69,10 +69,10 @@ struct Lock {
 struct Probe {
     site: usize,
     t: f64,
-    /// The transaction's start: a new value means the previous one ended, locks and all.
-    tx: String,
-    /// Locks this transaction's earlier probes did not print (see `script::probe_ending`).
+    /// Every lock held on a relation that existed before the run.
     locks: Vec<Lock>,
+    /// Relations created since the previous probe.
+    created: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -132,24 +132,32 @@ fn parse(marker: &str, stdout: &str) -> (HashMap<u64, Rel>, Vec<Probe>) {
                 }
             }
         } else if let Some(p) = rest.strip_prefix(" P ") {
-            let mut parts = p.splitn(4, ' ');
-            let (Some(Ok(site)), Some(Ok(t)), Some(tx), Some(j)) = (
+            let mut parts = p.splitn(3, ' ');
+            let (Some(Ok(site)), Some(Ok(t)), Some(j)) = (
                 parts.next().map(str::parse::<usize>),
                 parts.next().map(str::parse::<f64>),
-                parts.next(),
                 parts.next(),
             ) else {
                 continue;
             };
-            let locks = match serde_json::from_str(j) {
-                Ok(serde_json::Value::Array(a)) => a.iter().filter_map(parse_lock).collect(),
-                _ => Vec::new(),
+            let v: serde_json::Value = serde_json::from_str(j).unwrap_or_default();
+            let list = |i: usize| {
+                v.get(i)
+                    .and_then(|a| a.as_array())
+                    .cloned()
+                    .unwrap_or_default()
             };
             probes.push(Probe {
                 site,
                 t,
-                tx: tx.to_string(),
-                locks,
+                locks: list(0).iter().filter_map(parse_lock).collect(),
+                created: list(1)
+                    .iter()
+                    .filter_map(|c| {
+                        let name = c.get(1)?.as_str()?;
+                        Some(name_of(c.get(0).and_then(|s| s.as_str()), name))
+                    })
+                    .collect(),
             });
         }
     }
@@ -256,8 +264,7 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
     let (mut known, probes) = parse(marker, stdout);
     let mut trace = Trace::default();
     let mut prev_t: Option<f64> = None;
-    // The locks of the transaction in progress, as its probes reported them.
-    let mut tx: Option<&str> = None;
+    // The locks the previous probe listed.
     let mut held: HashMap<(u64, String), Lock> = HashMap::new();
     let mut open: HashMap<u64, Open> = HashMap::new();
     let mut closed: Vec<(usize, Open, f64)> = Vec::new();
@@ -295,13 +302,15 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
         // The probe after a COMMIT shows nothing new: charge late sightings to the last
         // statement.
         let charge = stmt.or(trace.statements.len().checked_sub(1));
-        if tx != Some(p.tx.as_str()) {
-            tx = Some(p.tx.as_str());
-            held.clear();
+        if let Some(k) = charge {
+            trace.statements[k]
+                .created
+                .extend(p.created.iter().cloned());
         }
+        let before = std::mem::take(&mut held);
         let mut rewritten: HashSet<u64> = HashSet::new();
         for l in &p.locks {
-            let new = !held.contains_key(&(l.oid, l.mode.clone()));
+            let new = !before.contains_key(&(l.oid, l.mode.clone()));
             let display = l.name.clone().unwrap_or_else(|| format!("oid {}", l.oid));
             if let Some(k) = stmt.filter(|_| new) {
                 trace.statements[k].locks.push(LockTaken {
@@ -316,18 +325,15 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
                         trace.statements[k].dropped.push(display.clone());
                     }
                 }
+                // A sequence or view (the snapshot has tables and indexes only).
                 (Some(_), Some(node), None) => {
                     known.insert(
                         l.oid,
                         Rel {
                             filenode: node,
-                            created: true,
                             ..Default::default()
                         },
                     );
-                    if let Some(k) = charge {
-                        trace.statements[k].created.push(display.clone());
-                    }
                 }
                 (Some(_), Some(node), Some(rel)) if rel.filenode != node => {
                     rel.filenode = node;

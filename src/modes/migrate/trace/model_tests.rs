@@ -26,7 +26,7 @@ fn a_rewrite_then_a_fast_alter_block_from_the_first_until_commit() {
     let sql = "ALTER TABLE orders ADD COLUMN c int DEFAULT (random()*10)::int;\nALTER TABLE orders ALTER COLUMN c SET DEFAULT 1;\n";
     let fa = file(sql);
     let out = format!(
-        "NG_t S [[100,100,500000,24000000],[101,101,500000,1000],[200,200,10,8192]]\nNG_t P 0 1000.5 1 []\nNG_t P 1 3000.5 1 {ORDERS_AX_NEW_NODE}\nNG_t P 2 3010.5 1 {ORDERS_AX_NEW_NODE}\nNG_t P 3 3020.5 2 []\n"
+        "NG_t S [[100,100,500000,24000000],[101,101,500000,1000],[200,200,10,8192]]\nNG_t P 0 1000.5 [[], []]\nNG_t P 1 3000.5 [{ORDERS_AX_NEW_NODE}, []]\nNG_t P 2 3010.5 [{ORDERS_AX_NEW_NODE}, []]\nNG_t P 3 3020.5 [[], []]\n"
     );
     let s = sites(&[
         SiteKind::Start,
@@ -66,12 +66,12 @@ fn share_blocks_writes_and_weak_locks_and_new_tables_block_nothing() {
     let fa = file(sql);
     let out = concat!(
         "NG_t S [[100,100,500000,24000000]]\n",
-        "NG_t P 0 0 1 []\n",
-        r#"NG_t P 1 500 2 [[100,"ShareLock",true,"public","orders","r",100,500000,24000000]]"#,
-        "\nNG_t P 2 510 3 []\n",
-        r#"NG_t P 3 520 4 [[300,"AccessExclusiveLock",true,"public","n","r",300,-1,0]]"#,
-        "\nNG_t P 4 530 5 []\n",
-        "NG_t P 5 900 6 []\n",
+        "NG_t P 0 0 [[], []]\n",
+        r#"NG_t P 1 500 [[[100,"ShareLock",true,"public","orders","r",100,500000,24000000]], []]"#,
+        "\nNG_t P 2 510 [[], []]\n",
+        r#"NG_t P 3 520 [[], [["public", "n"]]]"#,
+        "\nNG_t P 4 530 [[], []]\n",
+        "NG_t P 5 900 [[], []]\n",
     );
     let s = sites(&[
         SiteKind::Start,

@@ -20,32 +20,32 @@ const USER_RELATION: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema
 // runner reads psql's output line by line). Oids are cast to bigint: JSON has them as
 // strings otherwise.
 
-/// Before any file: every user relation's file node, row estimate and size, so the first
-/// probe that sees a relation can tell a rewrite (new file node) and its size before.
+/// Before any file: every user relation's file node, row estimate and size, so a probe
+/// can tell a rewrite (new file node) and the size before; and the highest relation oid,
+/// which splits what existed before the run (whose locks block the application) from
+/// what the run creates (invisible to it until COMMIT, and new on a preview branch).
 pub(in crate::modes::migrate) fn snapshot(w: &mut Writer, marker: &str) {
-    prepare_probe(w, marker);
     w.line(&format!(
         "SELECT '{marker} S ' || coalesce(jsonb_agg(jsonb_build_array(c.oid::bigint, c.relfilenode::bigint, c.reltuples::bigint, pg_relation_size(c.oid)))::text, '[]') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm', 'i', 'p') AND {USER_RELATION};"
     ));
+    w.line("SELECT max(oid) AS ng_maxoid, set_config('ng.maxoid', max(oid)::text, false) AS ng_seen FROM pg_class \\gset");
+    prepare_probe(w, marker);
 }
 
 /// The probe, prepared once per session (planning it costs more than running it), printed
-/// after each statement:
-/// `<marker> P <site> <epoch ms> <transaction start µs> <new locks as JSON>`, each lock
+/// after each statement: `<marker> P <site> <epoch ms> [<locks>, <created>]`, each lock
 /// `[oid, mode, granted, schema, name, relkind, filenode, rows, bytes]` (the pg_class
-/// fields null once the relation is dropped).
+/// fields null once the relation is dropped), each created relation `[schema, name]`.
 ///
-/// Only what the previous probes of the same transaction did not print: the locks seen so
-/// far (with the relation's file node, so a rewrite under a lock already held shows
-/// again) are kept as a JSON object (looked up by key, not searched) in a
-/// transaction-local setting, which Postgres resets exactly when the
-/// locks go (at COMMIT or ROLLBACK). A file creating a hundred tables would otherwise
-/// print every lock again after every statement. The transaction start (`now()`) tells
-/// the runner when a transaction ended and its locks with it. Catalogs (oid < 16384) and
-/// TOAST are left out.
+/// Locks are listed on relations that existed before the run only, and relations created
+/// since the previous probe are found by oid (above the highest seen, kept in a session
+/// setting) through pg_class's index: a file creating a hundred tables holds hundreds of
+/// locks until its COMMIT, and listing them after every statement made tracing quadratic.
+/// Catalogs (oid < 16384) and TOAST are left out. A file's RESET ALL empties the setting:
+/// the snapshot's oid stands in.
 fn prepare_probe(w: &mut Writer, marker: &str) {
     w.line(&format!(
-        "PREPARE ng_probe(int) AS WITH seen AS MATERIALIZED (SELECT coalesce(nullif(current_setting('ng.seen', true), ''), '{{}}')::jsonb AS s), x AS (SELECT l.relation, l.mode, l.granted, n.nspname, c.relname, c.relkind, c.relfilenode, c.reltuples, l.relation || ':' || l.mode || ':' || coalesce(c.relfilenode, 0) AS k FROM seen, pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.relation >= 16384 AND l.database <> 0 AND coalesce(c.relkind, 'r') <> 't' AND NOT seen.s ? (l.relation || ':' || l.mode || ':' || coalesce(c.relfilenode, 0))) SELECT '{marker} P ' || $1 || ' ' || round(extract(epoch FROM clock_timestamp()) * 1000, 3) || ' ' || round(extract(epoch FROM now()) * 1000000) || ' ' || coalesce(jsonb_agg(jsonb_build_array(x.relation::bigint, x.mode, x.granted, x.nspname, x.relname, x.relkind, x.relfilenode::bigint, x.reltuples::bigint, CASE WHEN x.relkind IN ('r', 'm', 'i') THEN pg_relation_size(x.relation) END))::text, '[]') || left(set_config('ng.seen', ((SELECT s FROM seen) || coalesce(jsonb_object_agg(x.k, 1), '{{}}'))::text, true), 0) FROM x;",
+        "PREPARE ng_probe(int) AS SELECT '{marker} P ' || $1 || ' ' || round(extract(epoch FROM clock_timestamp()) * 1000, 3) || ' ' || jsonb_build_array(coalesce((SELECT jsonb_agg(jsonb_build_array(l.relation::bigint, l.mode, l.granted, n.nspname, c.relname, c.relkind, c.relfilenode::bigint, c.reltuples::bigint, CASE WHEN c.relkind IN ('r', 'm') THEN pg_relation_size(c.oid) END)) FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.relation >= 16384 AND l.relation <= :ng_maxoid AND l.database <> 0 AND coalesce(c.relkind, 'r') <> 't'), '[]'), coalesce((SELECT jsonb_agg(jsonb_build_array(n.nspname, c.relname)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid > coalesce(nullif(current_setting('ng.maxoid', true), '')::oid, :ng_maxoid) AND c.relkind IN ('r', 'p', 'm', 'v', 'i', 'S', 'f') AND {USER_RELATION}), '[]'))::text || left(set_config('ng.maxoid', (SELECT max(oid) FROM pg_class)::text, false), 0);",
     ));
 }
 
