@@ -284,7 +284,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
                 .await?;
                 // The rehearsal branch holds production's data: measure what production
                 // will feel before it does.
-                e.trace = true;
+                e.trace = s.apply.trace;
                 e.apply(Some(&versions)).await
             }
             .await;

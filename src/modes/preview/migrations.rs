@@ -130,7 +130,7 @@ async fn native<H: Host>(
         engine.inherited_history = true;
         // The branch holds production's data: measure what each statement locks and for
         // how long (production itself is never traced).
-        engine.trace = true;
+        engine.trace = settings.apply.trace;
         engine.apply(None).await
     }
     .await;
