@@ -65,9 +65,11 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
             shown.sort_by(|a, b| (&a.file, a.line, &a.table).cmp(&(&b.file, b.line, &b.table)));
         }
         for b in shown {
-            let size = match (b.bytes, b.rows) {
-                (Some(s), Some(r)) => format!(" ({}, ~{r} rows)", bytes(s)),
-                (Some(s), None) => format!(" ({})", bytes(s)),
+            // Sizes drift between pushes on a live database: shown, but not part of the
+            // digest, or every push would rewrite (and notify about) the comment.
+            let size = match (volatile, b.bytes, b.rows) {
+                (true, Some(s), Some(r)) => format!(" ({}, ~{r} rows)", bytes(s)),
+                (true, Some(s), None) => format!(" ({})", bytes(s)),
                 _ => String::new(),
             };
             let icon = if b.blocks == Blocks::ReadsAndWrites {
