@@ -94,10 +94,13 @@ test('a volatile default rewrites orders under ACCESS EXCLUSIVE, flags briefly; 
 
   // The gate: orders exceeds 1 s, flags does not.
   assert.equal(r.code, 1, log(r));
-  const err = r.stdout.split('\n').find((l) => l.startsWith('::error') && /max-blocking/.test(l)) || '';
+  const err = r.stdout.split('\n').find((l) => l.startsWith('::error::') && /max-blocking/.test(l)) || '';
   assert.match(err, /001_orders_c\.sql:1 holds ACCESS EXCLUSIVE on orders for [\d.]+ s/, log(r));
   assert.doesNotMatch(err, /flags/);
   assert.match(err, /1 statement exceeds `max-blocking: 1\.00 s`/);
+  // …and an annotation on the statement's line, none on flags'.
+  assert.match(r.stdout, /::error title=max-blocking exceeded,file=migrations\/001_orders_c\.sql,line=1::Blocks reads and writes on orders for [\d.]+ s/);
+  assert.doesNotMatch(r.stdout, /max-blocking exceeded,file=migrations\/002_flags_c\.sql/);
 });
 
 test('CREATE INDEX CONCURRENTLY blocks nothing; a plain CREATE INDEX blocks writes for its window', async () => {

@@ -317,6 +317,9 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
                     trace::render::over_limit(t, max, &format!("the rehearsal branch of {parent}"))
                 });
                 if let Some(why) = over {
+                    if let Some(max) = s.apply.max_blocking_ms {
+                        trace::render::annotate_over(rt, t, max, "the rehearsal branch");
+                    }
                     let why = format!("{why}. Production was not touched");
                     report::outputs(
                         rt,

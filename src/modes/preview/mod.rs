@@ -271,6 +271,7 @@ async fn open<H: Host>(
             max,
             &format!("preview branch {name}"),
         ) {
+            crate::modes::migrate::trace::render::annotate_over(rt, t, max, "the preview branch");
             return Err(Error::Failed(why));
         }
     }

@@ -2,6 +2,8 @@
 //! `trace` output, and the `max-blocking` gate.
 
 use super::model::{Blocks, Trace};
+use crate::host::{Annotation, Host, Level};
+use crate::runtime::Runtime;
 use std::fmt::Write;
 
 /// `24 MB`, `512 kB`.
@@ -174,4 +176,28 @@ pub fn over_limit(t: &Trace, max_ms: u64, target: &str) -> Option<String> {
             over.join("; ")
         )
     })
+}
+
+/// An error annotation at each statement over `max-blocking`, on its file and line.
+pub fn annotate_over<H: Host>(rt: &Runtime<H>, t: &Trace, max_ms: u64, target: &str) {
+    for b in t.blockers.iter().filter(|b| b.window_ms > max_ms as f64) {
+        rt.annotate(
+            Level::Error,
+            &Annotation {
+                message: format!(
+                    "Blocks {} on {} for {} ({} held from this statement until COMMIT{}), measured on {target}; max-blocking is {}. The branch's compute may differ from production's: the figure is an estimate.",
+                    b.blocks.words(),
+                    b.table,
+                    ms(b.window_ms),
+                    b.mode,
+                    if b.rewrite { "; the table is rewritten" } else { "" },
+                    ms(max_ms as f64)
+                ),
+                title: Some("max-blocking exceeded".into()),
+                file: Some(b.file.clone()),
+                line: Some(b.line),
+                ..Default::default()
+            },
+        );
+    }
 }
