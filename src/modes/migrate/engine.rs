@@ -389,17 +389,9 @@ impl<'a, H: Host> Engine<'a, H> {
             })?;
         let mut told = vec![false; names.len()];
         let mut running: Option<(usize, f64, crate::runtime::Heartbeat)> = None;
-        // Lock-wait diagnosis: the session's pid, when to look next at the running file,
-        // and the files whose blockers this attempt already logged.
-        let mut pid: Option<u32> = None;
-        let first_look = super::lockwait::first_look_ms(self.settings.lock_timeout_ms);
-        let mut look: Option<(usize, f64, f64)> = None;
-        let mut logged: std::collections::HashSet<usize> = Default::default();
+        let mut looker = super::lockwait::Looker::new(self.settings.lock_timeout_ms);
         loop {
-            // Often enough to see START soon and look before lock_timeout cuts a wait
-            // short; waiting on the process costs nothing.
-            let tick = (first_look / 2.0).clamp(100.0, 1000.0) as u64;
-            let status = rt.host.wait(h, tick).await;
+            let status = rt.host.wait(h, looker.tick_ms()).await;
             let complete = match status.stdout.rfind('\n') {
                 Some(i) => &status.stdout[..=i],
                 None => "",
@@ -415,7 +407,7 @@ impl<'a, H: Host> Engine<'a, H> {
                     continue;
                 };
                 match what {
-                    "PID" => pid = u32::try_from(i).ok(),
+                    "PID" => looker.pid = u32::try_from(i).ok(),
                     "START"
                         if running.as_ref().is_none_or(|r| r.0 != i)
                             && !told.get(i).copied().unwrap_or(true) =>
@@ -435,24 +427,16 @@ impl<'a, H: Host> Engine<'a, H> {
                     _ => {}
                 }
             }
-            if let (Some((i, since, _)), Some(pid), false) = (&running, pid, status.done) {
-                let (i, since) = (*i, *since);
-                if look.is_none_or(|l| l.0 != i) {
-                    look = Some((i, since + first_look, first_look));
-                }
-                if let Some((_, at, gap)) = look.as_mut() {
-                    if rt.host.now_ms() >= *at && !logged.contains(&i) {
-                        *gap = super::lockwait::next_look_ms(*gap);
-                        *at = rt.host.now_ms() + *gap;
-                        if let Ok(out) = self.psql(super::lockwait::holders_sql(pid)).await {
-                            if let Some((what, who)) = super::lockwait::parse_holders(&out.stdout) {
-                                logged.insert(i);
-                                rt.info(&rt.scrub(&format!(
-                                    "{}: waiting for a lock on {what} on {}, held by {who}",
-                                    names.get(i).copied().unwrap_or(""),
-                                    self.target
-                                )));
-                            }
+            if let (Some((i, since, _)), false) = (&running, status.done) {
+                let i = *i;
+                if let Some(sql) = looker.due(i, *since, rt.host.now_ms()) {
+                    if let Ok(out) = self.psql(sql).await {
+                        if let Some((what, who)) = looker.found(i, &out.stdout) {
+                            rt.info(&rt.scrub(&format!(
+                                "{}: waiting for a lock on {what} on {}, held by {who}",
+                                names.get(i).copied().unwrap_or(""),
+                                self.target
+                            )));
                         }
                     }
                 }
