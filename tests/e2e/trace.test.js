@@ -25,7 +25,7 @@ const cleanups = [];
 // second on a CI runner.
 const SEED = `
   CREATE TABLE orders (id int PRIMARY KEY, customer int NOT NULL, ref text NOT NULL, note text);
-  INSERT INTO orders SELECT g, g % 1000, md5(g::text), repeat('x', 200) FROM generate_series(1, 500000) g;
+  INSERT INTO orders SELECT g, g % 1000, md5(g::text), repeat('x', 300) FROM generate_series(1, 500000) g;
   CREATE INDEX orders_customer_idx ON orders (customer);
   CREATE INDEX orders_ref_idx ON orders (ref);
   CREATE TABLE flags (id int PRIMARY KEY, name text);
@@ -88,7 +88,7 @@ test('a volatile default rewrites orders under ACCESS EXCLUSIVE, flags briefly; 
 
   // The comment and the job summary show the same table.
   const s = section(body);
-  assert.match(s, /\| `migrations\/001_orders_c\.sql:1` `ALTER TABLE orders ADD COLUMN c int DEFAULT \(random\(\)\*10\)::int;` \| ACCESS EXCLUSIVE \| `orders` \(\d+\.\d MB, ~\d+ rows\) \| yes \| 🔴 reads and writes \| [\d.]+ m?s \| `adding-field-with-volatile-default` \|/, s);
+  assert.match(s, /\| `migrations\/001_orders_c\.sql:1` `ALTER TABLE orders ADD COLUMN c int DEFAULT \(random\(\)\*10\)::int;` \| ACCESS EXCLUSIVE \| `orders` \(\d+\.\d MB, ~[\d,]+ rows\) \| yes \| 🔴 reads and writes \| [\d.]+ m?s \| `adding-field-with-volatile-default` \|/, s);
   assert.match(s, /`flags` \([^)]*\) \| yes \| 🔴 reads and writes/);
   assert.match(r.summary, /What production will feel[\s\S]*ACCESS EXCLUSIVE \| `orders`/);
 

@@ -103,7 +103,7 @@ fn share_blocks_writes_and_weak_locks_and_new_tables_block_nothing() {
     assert_eq!(t.statements[2].ms, 370.0);
     let md = super::super::render::markdown(&t, "the preview branch", true);
     assert!(
-        md.contains("| SHARE | `orders` (24.0 MB, ~500000 rows) | no | 🟠 writes | 510 ms |"),
+        md.contains("| SHARE | `orders` (24.0 MB, ~500,000 rows) | no | 🟠 writes | 510 ms |"),
         "{md}"
     );
     assert!(

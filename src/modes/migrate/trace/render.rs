@@ -17,6 +17,19 @@ pub fn bytes(n: i64) -> String {
     }
 }
 
+/// `500,000`: a row estimate a reader takes in at a glance.
+fn count(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `1.24 s`, `38 ms`.
 pub fn ms(v: f64) -> String {
     if v >= 1000.0 {
@@ -70,7 +83,7 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
             // Sizes drift between pushes on a live database: shown, but not part of the
             // digest, or every push would rewrite (and notify about) the comment.
             let size = match (volatile, b.bytes, b.rows) {
-                (true, Some(s), Some(r)) => format!(" ({}, ~{r} rows)", bytes(s)),
+                (true, Some(s), Some(r)) => format!(" ({}, ~{} rows)", bytes(s), count(r)),
                 (true, Some(s), None) => format!(" ({})", bytes(s)),
                 _ => String::new(),
             };
