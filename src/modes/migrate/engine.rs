@@ -109,6 +109,8 @@ pub struct ApplyReport {
     /// came from production (a preview branch): reported, not applied, not stopping the
     /// new files. Elsewhere an edit stops the run.
     pub edited: Vec<EditedFile>,
+    /// Traced runs: what production will feel (the last attempt's session).
+    pub trace: Option<super::trace::Trace>,
 }
 
 /// An applied migration whose file changed since.
@@ -144,6 +146,8 @@ pub struct Engine<'a, H: Host> {
     pub inherited_history: bool,
     /// The catalog the lint judges with (see `read_catalog`); `None`: without one.
     pub catalog: Option<crate::sql::Catalog>,
+    /// Trace locks and timings per statement (branches only, never production).
+    pub trace: bool,
 }
 
 /// Prisma's history table, when there is one (on the search path, as Prisma puts it):
@@ -331,6 +335,7 @@ impl<'a, H: Host> Engine<'a, H> {
             url_input: url_input.to_string(),
             inherited_history: false,
             catalog: None,
+            trace: false,
         };
         if install {
             // Only here is the server asked before the inspection: a psql older than the
@@ -387,8 +392,9 @@ impl<'a, H: Host> Engine<'a, H> {
             })?;
         let mut told = vec![false; names.len()];
         let mut running: Option<(usize, f64, crate::runtime::Heartbeat)> = None;
+        let mut looker = super::lockwait::Looker::new(self.settings.lock_timeout_ms);
         loop {
-            let status = rt.host.wait(h, 1000).await;
+            let status = rt.host.wait(h, looker.tick_ms()).await;
             let complete = match status.stdout.rfind('\n') {
                 Some(i) => &status.stdout[..=i],
                 None => "",
@@ -404,6 +410,7 @@ impl<'a, H: Host> Engine<'a, H> {
                     continue;
                 };
                 match what {
+                    "PID" => looker.pid = u32::try_from(i).ok(),
                     "START"
                         if running.as_ref().is_none_or(|r| r.0 != i)
                             && !told.get(i).copied().unwrap_or(true) =>
@@ -421,6 +428,20 @@ impl<'a, H: Host> Engine<'a, H> {
                         running = None;
                     }
                     _ => {}
+                }
+            }
+            if let (Some((i, since, _)), false) = (&running, status.done) {
+                let i = *i;
+                if let Some(sql) = looker.due(i, *since, rt.host.now_ms()) {
+                    if let Ok(out) = self.psql(sql).await {
+                        if let Some((what, who)) = looker.found(i, &out.stdout) {
+                            rt.info(&rt.scrub(&format!(
+                                "{}: waiting for a lock on {what} on {}, held by {who}",
+                                names.get(i).copied().unwrap_or(""),
+                                self.target
+                            )));
+                        }
+                    }
                 }
             }
             if let Some((i, _, beat)) = running.as_mut() {
@@ -781,6 +802,8 @@ impl<'a, H: Host> Engine<'a, H> {
                         .map(|&i| self.row(i, "baseline", false))
                         .collect(),
                     marker,
+                    trace: self.trace,
+                    show_all_results: self.client.major >= 15,
                 },
             );
             let t_run = rt.host.now_ms();
@@ -801,6 +824,25 @@ impl<'a, H: Host> Engine<'a, H> {
                 rt.host.now_ms() - t_run
             ));
             let outcome = psql::parse_outcome(&script.marker, out.code, &out.stdout, &out.stderr);
+            if self.trace {
+                let infos: Vec<super::trace::model::FileInfo> = p
+                    .plan
+                    .pending
+                    .iter()
+                    .zip(&p.analysis.files)
+                    .map(|(&i, fa)| super::trace::model::FileInfo {
+                        path: &self.files[i].path,
+                        statements: &fa.statements,
+                        findings: &fa.findings,
+                    })
+                    .collect();
+                report.trace = Some(super::trace::model::analyse(
+                    &script.marker,
+                    &out.stdout,
+                    &script.sites,
+                    &infos,
+                ));
+            }
             // What a session that ran (to the end or to an error) left recorded: the
             // files it finished and the baseline rows it wrote first.
             let mut record_session = |report: &mut ApplyReport, done: &[(usize, Option<u64>)]| {

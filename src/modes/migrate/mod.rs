@@ -20,12 +20,14 @@ pub mod changes;
 pub mod discover;
 pub mod engine;
 pub mod lint_config;
+pub mod lockwait;
 pub mod pending;
 pub mod psql;
 pub mod rehearse;
 pub mod report;
 pub mod settings;
 pub mod sqitch;
+pub mod trace;
 pub mod tracking;
 
 pub use discover::{discover, MigrationFile};
@@ -277,7 +279,7 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
                 .collect();
             let r = rehearse::create(rt, neon, parent).await?;
             let result = async {
-                let e = Engine::new(
+                let mut e = Engine::new(
                     rt,
                     &r.url,
                     "rehearse-on-branch",
@@ -286,6 +288,9 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
                     &s.apply,
                 )
                 .await?;
+                // The rehearsal branch holds production's data: measure what production
+                // will feel before it does.
+                e.trace = s.apply.trace;
                 e.apply(Some(&versions)).await
             }
             .await;
@@ -306,6 +311,40 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
                     &rehearsal,
                     &format!("the rehearsal branch of {parent} (production untouched)"),
                 ));
+            }
+            if let Some(t) = &rehearsal.trace {
+                rt.output("trace", &trace::render::json(t));
+                rt.summary(&trace::render::markdown(
+                    t,
+                    &format!("a throwaway branch of `{parent}`"),
+                    true,
+                ));
+                let over = s.apply.max_blocking_ms.and_then(|max| {
+                    trace::render::over_limit(t, max, &format!("the rehearsal branch of {parent}"))
+                });
+                if let Some(why) = over {
+                    if let Some(max) = s.apply.max_blocking_ms {
+                        trace::render::annotate_over(rt, t, max, "the rehearsal branch");
+                    }
+                    let why = format!("{why}. Production was not touched");
+                    report::outputs(
+                        rt,
+                        &ApplyReport {
+                            pending_before: planned.pending_before,
+                            skipped: planned.skipped,
+                            ..Default::default()
+                        },
+                    );
+                    report::summary(
+                        rt,
+                        &rehearsal,
+                        &arrived,
+                        "the rehearsal branch",
+                        "neon-gitops migrate: rehearsal blocked too long, production untouched",
+                        std::slice::from_ref(&why),
+                    );
+                    return Err(Error::Failed(why));
+                }
             }
             notes.push(format!("Rehearsed first on a throwaway branch of `{parent}`: all {} file(s) applied there (branch deleted).", rehearsal.applied().len()));
         }

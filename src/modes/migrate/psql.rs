@@ -185,19 +185,21 @@ pub struct Script {
     pub marker: String,
     pub blocks: Vec<Block>,
     pub queries: Vec<Query>,
+    /// Traced runs: what each probe (`<marker> P <site> …`) was printed after.
+    pub sites: Vec<super::trace::Site>,
 }
 
-struct Writer {
-    text: String,
-    line: u32,
+pub(super) struct Writer {
+    pub(super) text: String,
+    pub(super) line: u32,
 }
 
 impl Writer {
-    fn push(&mut self, s: &str) {
+    pub(super) fn push(&mut self, s: &str) {
         self.text.push_str(s);
         self.line += s.bytes().filter(|&b| b == b'\n').count() as u32;
     }
-    fn line(&mut self, s: &str) {
+    pub(super) fn line(&mut self, s: &str) {
         self.push(s);
         self.push("\n");
     }
@@ -210,6 +212,12 @@ pub struct ScriptSettings<'a> {
     pub expected_fingerprint: &'a str,
     pub baseline: Vec<Row>,
     pub marker: String,
+    /// Probe locks, rewrites and timings after every statement (preview and rehearsal
+    /// branches only: production keeps the untraced script).
+    pub trace: bool,
+    /// psql 15+ prints every result of a multi-statement query: a traced file can then go
+    /// to the server as one query, probes included (one round trip, as untraced).
+    pub show_all_results: bool,
 }
 
 fn first_word(s: &str) -> String {
@@ -257,7 +265,7 @@ pub fn single_transaction(statements: &[Statement]) -> Option<usize> {
 }
 
 /// Does the part end inside an unterminated SQL statement (psql -f would send it at EOF)?
-fn needs_terminator(statements: &[Statement]) -> bool {
+pub(super) fn needs_terminator(statements: &[Statement]) -> bool {
     match statements.last() {
         Some(s) if s.kind == StatementKind::Sql => {
             let t = s.text.trim_end();
@@ -268,9 +276,10 @@ fn needs_terminator(statements: &[Statement]) -> bool {
 }
 
 /// Elapsed ms of a file that ran in one transaction: `now()` is when it began.
-const ELAPSED_TX: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
+pub(super) const ELAPSED_TX: &str =
+    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
 /// Elapsed ms of any other file, from the time taken before it.
-const ELAPSED: &str =
+pub(super) const ELAPSED: &str =
     "(extract(epoch FROM clock_timestamp() - :'ng_t0'::timestamptz) * 1000)::bigint";
 
 /// Might the file change session state (settings, role) that must not leak into the
@@ -328,7 +337,7 @@ fn chain_terminators(text: &str, a: usize, b: usize, statements: &[Statement]) -
     out
 }
 
-fn session_settings(w: &mut Writer, lock_timeout_ms: u64) {
+pub(super) fn session_settings(w: &mut Writer, lock_timeout_ms: u64) {
     w.line("\\set ON_ERROR_STOP 1");
     w.line("\\set VERBOSITY verbose");
     w.line(&format!("SET lock_timeout = '{lock_timeout_ms}ms';"));
@@ -340,14 +349,14 @@ fn line_of(text: &str, offset: usize) -> u32 {
 
 /// How a verbatim region reaches psql.
 #[derive(Clone, Copy, PartialEq)]
-enum Terminators {
+pub(super) enum Terminators {
     /// As written: psql sends each statement when it reads its `;`.
     AsWritten,
     /// Chained with `\;`: psql keeps collecting until a plain `;` outside the region.
     Chained,
 }
 
-fn verbatim(
+pub(super) fn verbatim(
     w: &mut Writer,
     blocks: &mut Vec<Block>,
     file: usize,
@@ -400,8 +409,11 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
     let mut blocks = Vec::new();
     session_settings(&mut w, s.lock_timeout_ms);
     w.line(&format!(
-        "SELECT pg_try_advisory_lock({key}) AS ng_locked \\gset"
+        "SELECT pg_try_advisory_lock({key}) AS ng_locked, pg_backend_pid() AS ng_pid \\gset"
     ));
+    // The session's pid, for the runner to ask who blocks it while a statement waits
+    // (an echo costs no round trip).
+    w.line(&format!("\\echo {m} PID :ng_pid"));
     w.line("\\if :ng_locked");
     w.line("\\else");
     w.line(&format!("\\echo {m} LOCK_BUSY"));
@@ -427,8 +439,23 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
         w.line(&s.tracking.insert_sql(row, "0"));
     }
     let mut queries = Vec::new();
+    let mut sites = Vec::new();
+    if s.trace {
+        super::trace::script::snapshot(&mut w, m);
+    }
     for (i, f) in files.iter().enumerate() {
         w.line(&format!("\\echo {m} START {i}"));
+        if s.trace && super::trace::script::traceable(f) {
+            match super::trace::script::emit(&mut w, &mut blocks, &mut sites, i, f, s) {
+                Some(q) => {
+                    queries.push(q);
+                    w.line(&format!("\\echo {m} DONE {i}"));
+                }
+                None => w.line(&format!("\\echo {m} DONE {i} :ng_ms")),
+            }
+            reset_session(&mut w, f, s);
+            continue;
+        }
         let single = single_transaction(f.statements);
         let region = (f.start, f.end);
         if f.one_query && one_query_eligible(f.text, f.plan, f.statements) {
@@ -529,20 +556,7 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
             }
             w.line(&format!("\\echo {m} DONE {i} :ng_ms"));
         }
-        // What a file SETs must not leak into the next one (one psql per file would
-        // not leak it either).
-        let (settings, role) = changes_session(f.statements);
-        if role {
-            w.line("RESET SESSION AUTHORIZATION;");
-            w.line("RESET ROLE;");
-        }
-        if settings {
-            w.line("RESET ALL;");
-            session_settings(&mut w, s.lock_timeout_ms);
-        } else {
-            w.line("\\set ON_ERROR_STOP 1");
-            w.line("\\set VERBOSITY verbose");
-        }
+        reset_session(&mut w, f, s);
     }
     if !queries.is_empty() {
         // The execution times of the files sent as one query, read once at the end.
@@ -571,6 +585,24 @@ pub fn build(files: &[ScriptFile], s: &ScriptSettings) -> Script {
         marker: m.clone(),
         blocks,
         queries,
+        sites,
+    }
+}
+
+/// What a file SETs must not leak into the next one (one psql per file would not leak
+/// it either).
+fn reset_session(w: &mut Writer, f: &ScriptFile, s: &ScriptSettings) {
+    let (settings, role) = changes_session(f.statements);
+    if role {
+        w.line("RESET SESSION AUTHORIZATION;");
+        w.line("RESET ROLE;");
+    }
+    if settings {
+        w.line("RESET ALL;");
+        session_settings(w, s.lock_timeout_ms);
+    } else {
+        w.line("\\set ON_ERROR_STOP 1");
+        w.line("\\set VERBOSITY verbose");
     }
 }
 
@@ -799,6 +831,8 @@ mod tests {
                 expected_fingerprint: "x",
                 baseline: vec![],
                 marker: "NG_abc".into(),
+                trace: false,
+                show_all_results: true,
             },
         );
         let lines: Vec<&str> = script.text.lines().collect();
@@ -848,6 +882,8 @@ mod tests {
                 expected_fingerprint: "x",
                 baseline: vec![],
                 marker: "NG_abc".into(),
+                trace: false,
+                show_all_results: true,
             },
         )
     }

@@ -37,6 +37,12 @@ pub struct ApplySettings {
     /// `format:`: the migration tool, when detection from file names and contents is not
     /// wanted (None: detect).
     pub format: Option<MigrationFormat>,
+    /// `max-blocking`: the longest a statement may block reads or writes, as measured by
+    /// the trace on a branch (preview, rehearsal). None: no gate.
+    pub max_blocking_ms: Option<u64>,
+    /// `trace`: measure locks per statement on preview and rehearsal branches (never on
+    /// production, whatever this says).
+    pub trace: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +162,11 @@ pub fn apply_settings<H: Host>(host: &H) -> Result<ApplySettings> {
         run_url: run_url(host).unwrap_or_default(),
         lint,
         fail_on,
+        trace: inputs.bool("trace", true)?,
+        max_blocking_ms: match inputs.get("max-blocking").as_str() {
+            "" => None,
+            _ => Some(inputs.duration_ms("max-blocking", 0, 3_600_000)?),
+        },
         format: match inputs
             .choice(
                 "format",

@@ -67,6 +67,8 @@ pub struct MigrationReport {
     pub total_ms: u64,
     /// Migrations production already applied that this PR edits: `(path, applied on)`.
     pub edited: Vec<(String, Option<String>)>,
+    /// The built-in runner's trace: what production will feel.
+    pub trace: Option<crate::modes::migrate::trace::Trace>,
 }
 
 /// What an edit to an applied migration means, for the annotation, the comment and the
@@ -334,6 +336,14 @@ fn migrations(m: &MigrationReport, volatile: bool) -> String {
         out.push_str(&fence("text", &f.message));
         out.push_str("\nThe branch is kept as it is after the failure, for debugging: connect with the `db_url` output.\n");
     }
+    if let Some(t) = m.trace.as_ref().filter(|t| !t.statements.is_empty()) {
+        out.push('\n');
+        out.push_str(&crate::modes::migrate::trace::render::markdown(
+            t,
+            "the preview branch",
+            volatile,
+        ));
+    }
     out
 }
 
@@ -542,6 +552,7 @@ mod tests {
                 failure: None,
                 total_ms: 300,
                 edited: vec![],
+                trace: None,
             }),
             lint: None,
             schema_diff: Some("--- main\n+++ preview\n+CREATE TABLE orders (id int);".into()),

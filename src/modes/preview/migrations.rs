@@ -76,6 +76,7 @@ async fn command<H: Host>(
         failure,
         total_ms,
         edited: vec![],
+        trace: None,
     })
 }
 
@@ -127,6 +128,9 @@ async fn native<H: Host>(
         // The branch's tracking table is production's: an applied file this PR edits is
         // the PR's mistake to report, not a reason to rehearse none of its new files.
         engine.inherited_history = true;
+        // The branch holds production's data: measure what each statement locks and for
+        // how long (production itself is never traced).
+        engine.trace = settings.apply.trace;
         engine.apply(None).await
     }
     .await;
@@ -178,6 +182,7 @@ async fn native<H: Host>(
             .iter()
             .map(|e| (e.path.clone(), e.applied_on.clone()))
             .collect(),
+        trace: report.trace,
     }))
 }
 

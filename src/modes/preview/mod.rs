@@ -273,6 +273,10 @@ async fn open<H: Host>(
         "lint_findings",
         &lint::findings_json(lint.as_ref().map(|l| &l.analysis)),
     );
+    let trace = migration.as_ref().and_then(|m| m.trace.as_ref());
+    if let Some(t) = trace {
+        rt.output("trace", &crate::modes::migrate::trace::render::json(t));
+    }
 
     // The verdict, after everything has been reported.
     if let Some(m) = &migration {
@@ -281,6 +285,16 @@ async fn open<H: Host>(
         }
         if let Some(e) = migrations::edited_error(rt, m) {
             return Err(e);
+        }
+    }
+    if let (Some(t), Some(max)) = (trace, settings.apply.max_blocking_ms) {
+        if let Some(why) = crate::modes::migrate::trace::render::over_limit(
+            t,
+            max,
+            &format!("preview branch {name}"),
+        ) {
+            crate::modes::migrate::trace::render::annotate_over(rt, t, max, "the preview branch");
+            return Err(Error::Failed(why));
         }
     }
     if let Some(l) = &lint {
