@@ -192,6 +192,9 @@ pub struct StatementTrace {
     pub dropped: Vec<String>,
     /// Lock-related lint rules that flagged this statement.
     pub lint: Vec<String>,
+    /// Ran outside a transaction and is not CONCURRENTLY (VACUUM FULL, …): its locks end
+    /// with it, before any probe can see them, so "blocks nothing" cannot be claimed.
+    pub locks_unseen: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -294,6 +297,8 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
                     created: vec![],
                     dropped: vec![],
                     lint,
+                    locks_unseen: super::script::non_transactional(st)
+                        && !st.text.to_ascii_uppercase().contains("CONCURRENTLY"),
                 });
                 Some(trace.statements.len() - 1)
             }

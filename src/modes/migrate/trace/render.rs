@@ -60,10 +60,18 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
         out,
         "Measured while applying on {target}, a copy-on-write copy of production's data. Its compute may differ from production's: the times are estimates.\n"
     );
-    if t.blockers.is_empty() {
+    let unseen: Vec<_> = t.statements.iter().filter(|s| s.locks_unseen).collect();
+    if t.blockers.is_empty() && unseen.is_empty() {
         let _ = writeln!(
             out,
             "✅ No statement blocks reads or writes ({} statement{} traced).",
+            t.statements.len(),
+            if t.statements.len() == 1 { "" } else { "s" }
+        );
+    } else if t.blockers.is_empty() {
+        let _ = writeln!(
+            out,
+            "No statement was seen blocking reads or writes ({} statement{} traced), but see below.",
             t.statements.len(),
             if t.statements.len() == 1 { "" } else { "s" }
         );
@@ -127,7 +135,7 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
         let others = t
             .statements
             .iter()
-            .filter(|s| !blocking.contains(&(s.file.as_str(), s.line)))
+            .filter(|s| !s.locks_unseen && !blocking.contains(&(s.file.as_str(), s.line)))
             .count();
         if others > 0 {
             let _ = writeln!(
@@ -135,6 +143,23 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
                 "\n{others} other statement{} block{} no reads or writes.",
                 if others == 1 { "" } else { "s" },
                 if others == 1 { "s" } else { "" }
+            );
+        }
+    }
+    if !unseen.is_empty() {
+        out.push_str("\n⚠️ Ran outside a transaction, so their locks end with them and cannot be seen here (they may block reads and writes while they run: VACUUM FULL and CLUSTER do):\n");
+        for s in &unseen {
+            let took = if volatile {
+                format!(", took {}", ms(s.ms))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "- `{}:{}` `{}`{took}",
+                cell(&s.file),
+                s.line,
+                cell(&s.sql)
             );
         }
     }
@@ -212,5 +237,46 @@ pub fn annotate_over<H: Host>(rt: &Runtime<H>, t: &Trace, max_ms: u64, target: &
                 ..Default::default()
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{StatementTrace, Trace};
+    use super::*;
+
+    fn stmt(sql: &str, unseen: bool) -> StatementTrace {
+        StatementTrace {
+            file: "migrations/3.sql".into(),
+            line: 1,
+            sql: sql.into(),
+            ms: 1500.0,
+            locks: vec![],
+            rewrites: vec![],
+            created: vec![],
+            dropped: vec![],
+            lint: vec![],
+            locks_unseen: unseen,
+        }
+    }
+
+    #[test]
+    fn a_statement_whose_locks_cannot_be_seen_is_never_called_harmless() {
+        let t = Trace {
+            statements: vec![stmt("VACUUM FULL orders", true)],
+            ..Default::default()
+        };
+        let md = markdown(&t, "the preview branch", true);
+        assert!(!md.contains("✅"), "{md}");
+        assert!(md.contains("cannot be seen here"), "{md}");
+        assert!(
+            md.contains("`migrations/3.sql:1` `VACUUM FULL orders`, took 1.50 s"),
+            "{md}"
+        );
+        let fine = Trace {
+            statements: vec![stmt("CREATE INDEX CONCURRENTLY i ON t (a)", false)],
+            ..Default::default()
+        };
+        assert!(markdown(&fine, "x", true).contains("✅ No statement blocks reads or writes"));
     }
 }

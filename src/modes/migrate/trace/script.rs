@@ -61,7 +61,7 @@ fn probe(w: &mut Writer, sites: &mut Vec<Site>, site: Site) {
 
 /// Statements that cannot run in a transaction block (CONCURRENTLY, VACUUM, …): sent on
 /// their own, as in the untraced script.
-fn non_transactional(s: &Statement) -> bool {
+pub(super) fn non_transactional(s: &Statement) -> bool {
     let upper = s.text.to_ascii_uppercase();
     let words: Vec<&str> = upper
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
