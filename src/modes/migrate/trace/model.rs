@@ -223,6 +223,9 @@ pub struct Trace {
     pub statements: Vec<StatementTrace>,
     /// Where lint and the measurement disagree, in words.
     pub disagreements: Vec<String>,
+    /// Files run without probes (psql meta-commands, COPY … FROM stdin, DISCARD): nothing
+    /// is known of their locks, which the report must say rather than imply "none".
+    pub untraced: Vec<String>,
 }
 
 /// Rules whose finding means "this statement takes a lock that blocks the application".
@@ -475,6 +478,13 @@ pub fn analyse(marker: &str, stdout: &str, sites: &[Site], files: &[FileInfo]) -
             b.mode
         ));
     }
+    let probed: HashSet<usize> = sites.iter().map(|s| s.file).collect();
+    trace.untraced = files
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| !probed.contains(i) && !f.statements.is_empty())
+        .map(|(_, f)| f.path.to_string())
+        .collect();
     trace
 }
 

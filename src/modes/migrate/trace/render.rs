@@ -61,7 +61,7 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
         "Measured while applying on {target}, a copy-on-write copy of production's data. Its compute may differ from production's: the times are estimates.\n"
     );
     let unseen: Vec<_> = t.statements.iter().filter(|s| s.locks_unseen).collect();
-    if t.blockers.is_empty() && unseen.is_empty() {
+    if t.blockers.is_empty() && unseen.is_empty() && t.untraced.is_empty() {
         let _ = writeln!(
             out,
             "✅ No statement blocks reads or writes ({} statement{} traced).",
@@ -162,6 +162,17 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
                 cell(&s.sql)
             );
         }
+    }
+    if !t.untraced.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n⚠️ Not traced, so not measured (psql meta-commands, `COPY … FROM stdin` or `DISCARD` in the file): {}.",
+            t.untraced
+                .iter()
+                .map(|f| format!("`{}`", cell(f)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if !t.disagreements.is_empty() {
         out.push_str("\nTrace and lint disagree:\n");
@@ -278,5 +289,14 @@ mod tests {
             ..Default::default()
         };
         assert!(markdown(&fine, "x", true).contains("✅ No statement blocks reads or writes"));
+        let partly = Trace {
+            statements: vec![stmt("CREATE INDEX CONCURRENTLY i ON t (a)", false)],
+            untraced: vec!["migrations/4_seed.sql".into()],
+            ..Default::default()
+        };
+        let md = markdown(&partly, "x", true);
+        assert!(!md.contains("✅"), "{md}");
+        assert!(md.contains("Not traced, so not measured"), "{md}");
+        assert!(md.contains("`migrations/4_seed.sql`"), "{md}");
     }
 }
