@@ -8,7 +8,7 @@ const { startNeonEmulator } = require('../tests/emulators/neon');
 const { startGitHubEmulator } = require('../tests/emulators/github');
 const { runAction, logText } = require('../tests/support/runner');
 const { makeWorkspace } = require('../tests/support/workspace');
-const { pullRequestEvent, scheduleEvent } = require('../tests/support/events');
+const { pullRequestEvent, scheduleEvent, workflowDispatchEvent } = require('../tests/support/events');
 
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 
@@ -121,7 +121,18 @@ async function main() {
       'branches in the project': neon.branches().map((b) => b.name).join(', '),
     });
 
-    const failed = [opened, pushed, closed, migrated, again, synced].filter((r) => r.code !== 0);
+    // Chapter 4: a development branch per engineer, below the twin.
+    console.log(`\n${bold('mode: dev — a branch per engineer, following the twin')}`);
+    const devInputs = { mode: 'dev', 'neon-api-key': neon.apiKey, 'neon-project-id': neon.projectId, 'neon-api-host': neon.apiUrl };
+    const created = await runAction({ inputs: { ...devInputs, 'dev-command': 'create' }, eventName: 'workflow_dispatch', event: workflowDispatchEvent({ sender: 'ada' }), githubApiUrl: gh.url, githubToken: gh.token, workspace: ws.path, env });
+    const devBranch = neon.branches().find((b) => b.name === 'dev/ada');
+    show('workflow_dispatch by ada → dev/ada below the twin (the password never printed)', created, {
+      'dev/ada sample': devBranch ? (await neon.query(devBranch.id, 'select email from users order by id limit 2')).trim().replace(/\n/g, ', ') : '(no branch)',
+    });
+    const listed = await runAction({ inputs: { ...devInputs, 'dev-command': 'list' }, eventName: 'schedule', event: scheduleEvent(), githubApiUrl: gh.url, githubToken: gh.token, workspace: ws.path, env });
+    show('dev-command: list → who has a branch, what it follows', listed);
+
+    const failed = [opened, pushed, closed, migrated, again, synced, created, listed].filter((r) => r.code !== 0);
     if (failed.length) {
       console.error(`\ndemo: ${failed.length} step(s) failed`);
       process.exitCode = 1;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything, build dist/, and run the three modes end to end against a local
+# Install everything, build dist/, and run every mode end to end against a local
 # Postgres and the Neon and GitHub emulators, printing what a user would see.
 set -euo pipefail
 cd "$(dirname "$0")/.."
