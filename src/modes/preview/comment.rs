@@ -451,10 +451,47 @@ fn sections(d: &CommentData, volatile: bool, diff_lines: usize, short_lint: bool
             .lint
             .as_ref()
             .map(|l| if short_lint { lint_short(l) } else { lint(l) })
+            .map(|l| if volatile { l } else { without_sizes(&l) })
             .unwrap_or_default(),
         diff: diff(d, diff_lines),
         footer: footer(d, volatile),
     }
+}
+
+/// The lint text without the table sizes findings quote from the catalog (`: 8.0 kB,
+/// ~10 rows in`): sizes drift on a live database, and the digest must not change (and
+/// the comment be rewritten, notifying everyone) on every push for that alone.
+fn without_sizes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(" rows in ") {
+        let head = &rest[..i];
+        // Back to the `: ` that starts the size, if what lies between is a size.
+        match head.rfind(": ") {
+            Some(j) if is_size(&head[j + 2..]) => out.push_str(&head[..j + 1]),
+            _ => out.push_str(head),
+        }
+        out.push_str(" rows in ");
+        rest = &rest[i + " rows in ".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `8.0 kB, ~10` (what TableSize::describe writes before ` rows`).
+fn is_size(s: &str) -> bool {
+    let Some((amount, rows)) = s.split_once(", ~") else {
+        return false;
+    };
+    let mut parts = amount.split(' ');
+    let number = parts.next().unwrap_or("");
+    let unit = parts.next().unwrap_or("");
+    parts.next().is_none()
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && ["bytes", "kB", "MB", "GB", "TB"].contains(&unit)
+        && !rows.is_empty()
+        && rows.chars().all(|c| c.is_ascii_digit())
 }
 
 fn chars(s: &str) -> usize {
@@ -610,6 +647,39 @@ mod tests {
         assert!(r.body.contains("```diff"));
         assert!(r.summary.contains("migrations/001\\_orders.sql"));
         assert!(!r.summary.contains("neon-gitops:preview"));
+    }
+
+    #[test]
+    fn digest_ignores_table_sizes_from_the_catalog() {
+        let mut d = data();
+        let with = |size: &str| {
+            LintSection {
+            markdown: format!("| x | `require-concurrent-index-creation` | CREATE INDEX blocks writes (table public.users: {size} rows in the branch's catalog) |"),
+            files: 1,
+            errors: 0,
+            warnings: 1,
+        }
+        };
+        d.lint = Some(with("8.0 kB, ~10"));
+        let a = render(&d);
+        d.lint = Some(with("16.0 kB, ~250"));
+        let b = render(&d);
+        assert_eq!(a.digest, b.digest);
+        assert!(
+            b.body.contains("16.0 kB, ~250 rows"),
+            "the comment itself shows the size"
+        );
+        d.lint = Some(LintSection {
+            markdown: "| x | other finding |".into(),
+            files: 1,
+            errors: 0,
+            warnings: 1,
+        });
+        assert_ne!(render(&d).digest, a.digest);
+        assert_eq!(
+            without_sizes("t: 1 MB, ~5 rows in c; rows in x"),
+            "t: rows in c; rows in x"
+        );
     }
 
     #[test]
