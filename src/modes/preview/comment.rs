@@ -201,6 +201,8 @@ pub struct Rendered {
     /// The full, untruncated content for the job summary.
     pub summary: String,
     pub truncated: bool,
+    /// What the digest is computed over (in the debug log: why a comment was rewritten).
+    pub stable: String,
 }
 
 /// Everything visible, in order. `volatile` includes what changes on every run (timings,
@@ -336,7 +338,14 @@ fn migrations(m: &MigrationReport, volatile: bool) -> String {
         out.push_str(&fence("text", &f.message));
         out.push_str("\nThe branch is kept as it is after the failure, for debugging: connect with the `db_url` output.\n");
     }
-    if let Some(t) = m.trace.as_ref().filter(|t| !t.statements.is_empty()) {
+    // The trace is a measurement: re-measured on every push it may differ in what the
+    // probes happened to see, so it stays out of the digest (volatile) like the timings;
+    // the comment is rewritten when the PR or its results change, and then shows it.
+    if let Some(t) = m
+        .trace
+        .as_ref()
+        .filter(|t| volatile && !t.statements.is_empty())
+    {
         out.push('\n');
         out.push_str(&crate::modes::migrate::trace::render::markdown(
             t,
@@ -557,6 +566,7 @@ pub fn render_within(d: &CommentData, budget: usize) -> Rendered {
         digest,
         summary: full,
         truncated,
+        stable,
     }
 }
 

@@ -429,6 +429,10 @@ async fn publish<H: Host>(
     listed: Option<Vec<crate::github::Comment>>,
 ) {
     let rendered = comment::render(data);
+    rt.debug(&format!(
+        "PR comment digest {} over:\n{}",
+        rendered.digest, rendered.stable
+    ));
     rt.summary(&rendered.summary);
     let Some(gh) = gh else { return };
     let marker = comment::marker(&settings.project_id, &data.branch_name, &data.step_key);
