@@ -317,7 +317,6 @@ pub async fn run<H: Host>(rt: &Runtime<H>) -> Result<()> {
                 rt.summary(&trace::render::markdown(
                     t,
                     &format!("a throwaway branch of `{parent}`"),
-                    true,
                 ));
                 let over = s.apply.max_blocking_ms.and_then(|max| {
                     trace::render::over_limit(t, max, &format!("the rehearsal branch of {parent}"))

@@ -350,7 +350,6 @@ fn migrations(m: &MigrationReport, volatile: bool) -> String {
         out.push_str(&crate::modes::migrate::trace::render::markdown(
             t,
             "the preview branch",
-            volatile,
         ));
     }
     out

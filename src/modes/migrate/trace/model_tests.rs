@@ -101,7 +101,7 @@ fn share_blocks_writes_and_weak_locks_and_new_tables_block_nothing() {
     assert_eq!(b.lint, ["require-concurrent-index-creation"]);
     assert_eq!(t.statements[1].created, ["n"]);
     assert_eq!(t.statements[2].ms, 370.0);
-    let md = super::super::render::markdown(&t, "the preview branch", true);
+    let md = super::super::render::markdown(&t, "the preview branch");
     assert!(
         md.contains("| SHARE | `orders` (24.0 MB, ~500,000 rows) | no | 🟠 writes | 510 ms |"),
         "{md}"

@@ -52,9 +52,9 @@ fn inert(s: &str) -> String {
         .replace('@', "@\u{200b}")
 }
 
-/// The section. `volatile` adds the measured figures (left out of the comment's digest,
-/// which must not change on every run).
-pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
+/// The section, with the measured figures (the PR comment keeps it out of its digest:
+/// a re-measurement alone must not rewrite the comment).
+pub fn markdown(t: &Trace, target: &str) -> String {
     let mut out = String::from("#### What production will feel\n\n");
     let _ = writeln!(
         out,
@@ -76,23 +76,12 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
             if t.statements.len() == 1 { "" } else { "s" }
         );
     } else {
-        out.push_str(if volatile {
-            "| Statement | Lock | Table | Rewrite | Blocks | Window | Lint |\n|---|---|---|---|---|---|---|\n"
-        } else {
-            "| Statement | Lock | Table | Rewrite | Blocks | Lint |\n|---|---|---|---|---|---|\n"
-        });
-        // Worst first when the figures are shown; by place otherwise, so the comment's
-        // digest does not change with the order of two similar windows.
-        let mut shown: Vec<&super::model::Blocker> = t.blockers.iter().collect();
-        if !volatile {
-            shown.sort_by(|a, b| (&a.file, a.line, &a.table).cmp(&(&b.file, b.line, &b.table)));
-        }
-        for b in shown {
-            // Sizes drift between pushes on a live database: shown, but not part of the
-            // digest, or every push would rewrite (and notify about) the comment.
-            let size = match (volatile, b.bytes, b.rows) {
-                (true, Some(s), Some(r)) => format!(" ({}, ~{} rows)", bytes(s), count(r)),
-                (true, Some(s), None) => format!(" ({})", bytes(s)),
+        out.push_str("| Statement | Lock | Table | Rewrite | Blocks | Window | Lint |\n|---|---|---|---|---|---|---|\n");
+        // Worst first (the model sorts them).
+        for b in &t.blockers {
+            let size = match (b.bytes, b.rows) {
+                (Some(s), Some(r)) => format!(" ({}, ~{} rows)", bytes(s), count(r)),
+                (Some(s), None) => format!(" ({})", bytes(s)),
                 _ => String::new(),
             };
             let icon = if b.blocks == Blocks::ReadsAndWrites {
@@ -109,11 +98,7 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let window = if volatile {
-                format!(" {} |", ms(b.window_ms))
-            } else {
-                String::new()
-            };
+            let window = format!(" {} |", ms(b.window_ms));
             let _ = writeln!(
                 out,
                 "| `{}:{}` `{}` | {} | `{}`{} | {} | {icon} {} |{window} {lint} |",
@@ -149,11 +134,7 @@ pub fn markdown(t: &Trace, target: &str, volatile: bool) -> String {
     if !unseen.is_empty() {
         out.push_str("\n⚠️ Ran outside a transaction, so their locks end with them and cannot be seen here (they may block reads and writes while they run: VACUUM FULL and CLUSTER do):\n");
         for s in &unseen {
-            let took = if volatile {
-                format!(", took {}", ms(s.ms))
-            } else {
-                String::new()
-            };
+            let took = format!(", took {}", ms(s.ms));
             let _ = writeln!(
                 out,
                 "- `{}:{}` `{}`{took}",
@@ -277,7 +258,7 @@ mod tests {
             statements: vec![stmt("VACUUM FULL orders", true)],
             ..Default::default()
         };
-        let md = markdown(&t, "the preview branch", true);
+        let md = markdown(&t, "the preview branch");
         assert!(!md.contains("✅"), "{md}");
         assert!(md.contains("cannot be seen here"), "{md}");
         assert!(
@@ -288,13 +269,13 @@ mod tests {
             statements: vec![stmt("CREATE INDEX CONCURRENTLY i ON t (a)", false)],
             ..Default::default()
         };
-        assert!(markdown(&fine, "x", true).contains("✅ No statement blocks reads or writes"));
+        assert!(markdown(&fine, "x").contains("✅ No statement blocks reads or writes"));
         let partly = Trace {
             statements: vec![stmt("CREATE INDEX CONCURRENTLY i ON t (a)", false)],
             untraced: vec!["migrations/4_seed.sql".into()],
             ..Default::default()
         };
-        let md = markdown(&partly, "x", true);
+        let md = markdown(&partly, "x");
         assert!(!md.contains("✅"), "{md}");
         assert!(md.contains("Not traced, so not measured"), "{md}");
         assert!(md.contains("`migrations/4_seed.sql`"), "{md}");
